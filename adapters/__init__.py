@@ -1,0 +1,1 @@
+"""Everything that speaks to the outside world: CLI, HTTP, broker, partner formats, exports."""

@@ -1,0 +1,1 @@
+"""The `signaalhub` command line."""

@@ -1,0 +1,23 @@
+"""`signaalhub`: the command line of the hub."""
+
+from __future__ import annotations
+
+import typer
+
+from adapters.cli import database_commands, demo_command, event_commands, settings_command
+
+app = typer.Typer(
+    name="signaalhub",
+    help="Signaalhub: early detection of payment arrears (vroegsignalering van schulden).",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+app.add_typer(database_commands.app, name="db")
+app.add_typer(event_commands.app, name="events")
+app.command("demo")(demo_command.demo)
+app.command("settings")(settings_command.show_settings)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

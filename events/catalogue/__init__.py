@@ -1,0 +1,6 @@
+"""The domain events of the hub, one module per aggregate. Importing this package registers
+every event class in ``events.registry.catalogue``."""
+
+from events.catalogue import cases, signals
+
+__all__ = ["cases", "signals"]

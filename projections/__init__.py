@@ -1,0 +1,3 @@
+"""Read models built from the event stream (catch-up with checkpoints).
+
+They hold no personal data."""

@@ -1,0 +1,1 @@
+"""The application: use cases, configuration, logging and the composition root."""

@@ -1,0 +1,26 @@
+"""The composition root: builds the application's parts from settings, in one place."""
+
+from __future__ import annotations
+
+import events.catalogue  # noqa: F401  (registers the domain events)
+from events.migrations import upgrade
+from events.registry import catalogue
+from events.store import SqlEventStore
+from events.store.engine import create_engine
+from services.logging import configure_logging
+from services.settings import Settings
+
+
+def configure(settings: Settings) -> None:
+    configure_logging(settings.log_format, settings.log_level)
+
+
+def build_event_store(settings: Settings) -> SqlEventStore:
+    return SqlEventStore(create_engine(settings.database_url), catalogue)
+
+
+async def open_migrated_event_store(settings: Settings) -> SqlEventStore:
+    """The event store with its schema brought up to date (idempotent)."""
+    store = build_event_store(settings)
+    await upgrade(store.engine)
+    return store
