@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -63,6 +64,15 @@ class StreamState(Enum):
 
 ExpectedVersion = int | StreamState
 """An exact stream version (0 means no stream), ``StreamState.NO_STREAM`` or ``StreamState.ANY``."""
+
+
+@dataclass(frozen=True, slots=True)
+class StreamAppend:
+    """One stream's part of a multi-stream append."""
+
+    stream_id: str
+    events: Sequence[NewEvent]
+    expected_version: ExpectedVersion = StreamState.ANY
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ could skip an event whose slow transaction commits after a faster one with a hig
 We make commit order equal position order instead of filtering at read time:
 
 * PostgreSQL: every writing transaction takes one transaction-scoped advisory lock
-  (``pg_advisory_xact_lock``) right before its first insert into ``events`` and holds it until
+  (``pg_advisory_xact_lock``) before its first insert into ``events`` and holds it until
   commit. Positions are therefore handed out to one transaction at a time, and the next
   writer only gets positions after the previous one has committed or rolled back. Readers
   take no lock and never wait. We chose this over an ``xid8`` snapshot filter because the
@@ -30,7 +30,7 @@ from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Integer, Uuid, cast, func, null, select, text, union_all
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -40,6 +40,7 @@ from events.envelope import (
     Metadata,
     NewEvent,
     RecordedEvent,
+    StreamAppend,
     StreamState,
 )
 from events.errors import ConcurrencyError, EventIdConflictError, StoreNotMigratedError
@@ -87,40 +88,52 @@ class UnitOfWork:
         Raises ``ConcurrencyError`` on a wrong version. When every event id is stored
         already, nothing is written and the result says ``duplicate``.
         """
-        _check_stream_id(stream_id)
-        ids = [e.event_id for e in events]
-        if len(set(ids)) != len(ids):
-            raise ValueError(f"stream {stream_id!r}: the same event id appears twice in one append")
-        await self._lock()
-        conn = self.connection
-        current, stored_count = await self._version_and_stored_count(stream_id, ids)
-        if stored_count:
-            stored = await self._stored_ids(ids)
-            if len(stored) == len(ids) and all(s == stream_id for s in stored.values()):
-                return AppendResult(stream_id, current, appended=0, duplicate=True)
-            raise EventIdConflictError(stream_id, sorted(str(i) for i in stored))
-        _check_expected(stream_id, expected_version, current)
-        if not events:
-            return AppendResult(stream_id, current, appended=0, duplicate=False)
-        now = datetime.now(UTC)
-        rows = [
-            {
-                "event_id": new.event_id,
-                "stream_id": stream_id,
-                "stream_version": current + offset,
-                "event_type": new.event.event_type,
-                "schema_version": new.event.schema_version,
-                "payload": new.event.model_dump_json(),
-                "metadata": new.metadata.model_dump_json(exclude_none=True),
-                "recorded_at": now,
-            }
-            for offset, new in enumerate(events, start=1)
-        ]
-        await conn.execute(events_table.insert(), rows)
-        self.appended += len(rows)
-        return AppendResult(stream_id, current + len(rows), appended=len(rows), duplicate=False)
+        [result] = await self.append_many([StreamAppend(stream_id, events, expected_version)])
+        return result
 
-    async def _lock(self) -> None:
+    async def append_many(self, appends: Sequence[StreamAppend]) -> list[AppendResult]:
+        """Append to several streams with one check query and one insert.
+
+        Each append is judged on its own (duplicate, or checked against its expected
+        version); a wrong version or an event id conflict in any of them raises and
+        writes nothing of this call. A stream may appear more than once: later appends
+        see the versions of earlier ones.
+        """
+        all_ids: list[uuid.UUID] = []
+        for item in appends:
+            _check_stream_id(item.stream_id)
+            all_ids.extend(e.event_id for e in item.events)
+        if len(set(all_ids)) != len(all_ids):
+            raise ValueError("the same event id appears twice in one append")
+        await self.lock()
+        versions, stored = await self._versions_and_stored(
+            {item.stream_id for item in appends}, all_ids
+        )
+        now = datetime.now(UTC)
+        rows: list[dict[str, Any]] = []
+        results: list[AppendResult] = []
+        for item in appends:
+            current = versions.get(item.stream_id, 0)
+            if stored and _is_duplicate(item, stored):
+                results.append(AppendResult(item.stream_id, current, appended=0, duplicate=True))
+                continue
+            _check_expected(item.stream_id, item.expected_version, current)
+            rows.extend(_rows(item, current, now))
+            versions[item.stream_id] = current + len(item.events)
+            results.append(
+                AppendResult(item.stream_id, current + len(item.events), len(item.events), False)
+            )
+        if rows:
+            await self.connection.execute(events_table.insert(), rows)
+            self.appended += len(rows)
+        return results
+
+    async def lock(self) -> None:
+        """Take the store's write lock now rather than at the first append.
+
+        A use case that reads state, decides, and then appends (intake matching a
+        household) takes it first, so that no concurrent writer decides on the same state.
+        """
         if self._locked:
             return
         if self._store.is_postgres:
@@ -129,31 +142,55 @@ class UnitOfWork:
             )
         self._locked = True
 
-    async def _version_and_stored_count(
-        self, stream_id: str, ids: list[uuid.UUID]
-    ) -> tuple[int, int]:
+    async def _versions_and_stored(
+        self, stream_ids: set[str], event_ids: list[uuid.UUID]
+    ) -> tuple[dict[str, int], dict[uuid.UUID, str]]:
         # One round trip for both checks: appends are on the hot path of every intake.
-        version = (
-            select(func.coalesce(func.max(events_table.c.stream_version), 0))
-            .where(events_table.c.stream_id == stream_id)
-            .scalar_subquery()
+        c = events_table.c
+        stored_query = select(c.stream_id, cast(null(), Integer), c.event_id).where(
+            c.event_id.in_(event_ids)
         )
-        if not ids:
-            return int((await self.connection.execute(select(version))).scalar_one()), 0
-        stored = (
-            select(func.count())
-            .select_from(events_table)
-            .where(events_table.c.event_id.in_(ids))
-            .scalar_subquery()
+        versions_query = (
+            select(c.stream_id, func.max(c.stream_version), cast(null(), Uuid()))
+            .where(c.stream_id.in_(stream_ids))
+            .group_by(c.stream_id)
         )
-        row = (await self.connection.execute(select(version, stored))).one()
-        return int(row[0]), int(row[1])
+        versions: dict[str, int] = {}
+        stored: dict[uuid.UUID, str] = {}
+        for stream_id, version, event_id in await self.connection.execute(
+            union_all(stored_query, versions_query)
+        ):
+            if event_id is not None:
+                stored[event_id] = stream_id
+            else:
+                versions[stream_id] = int(version)
+        return versions, stored
 
-    async def _stored_ids(self, ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
-        query = select(events_table.c.event_id, events_table.c.stream_id).where(
-            events_table.c.event_id.in_(ids)
-        )
-        return {row.event_id: row.stream_id for row in await self.connection.execute(query)}
+
+def _is_duplicate(item: StreamAppend, stored: dict[uuid.UUID, str]) -> bool:
+    """True when every event id of ``item`` is stored in its stream; raises on a mix."""
+    hits = {e.event_id: stored[e.event_id] for e in item.events if e.event_id in stored}
+    if not hits:
+        return False
+    if len(hits) == len(item.events) and all(s == item.stream_id for s in hits.values()):
+        return True
+    raise EventIdConflictError(item.stream_id, sorted(str(i) for i in hits))
+
+
+def _rows(item: StreamAppend, current: int, now: datetime) -> list[dict[str, Any]]:
+    return [
+        {
+            "event_id": new.event_id,
+            "stream_id": item.stream_id,
+            "stream_version": current + offset,
+            "event_type": new.event.event_type,
+            "schema_version": new.event.schema_version,
+            "payload": new.event.model_dump_json(),
+            "metadata": new.metadata.model_dump_json(exclude_none=True),
+            "recorded_at": now,
+        }
+        for offset, new in enumerate(item.events, start=1)
+    ]
 
 
 class SqlEventStore:

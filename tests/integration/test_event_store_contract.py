@@ -218,3 +218,56 @@ async def test_events_written_by_old_code_are_upcast_when_new_code_reads(
 
     assert recorded.schema_version == 1  # as stored; the payload was upcast on read
     assert recorded.event.model_dump() == {"amount": Decimal("99.50"), "partner_type": "Overige"}
+
+
+async def test_append_many_writes_several_streams_in_one_call(store: SqlEventStore) -> None:
+    from events.envelope import StreamAppend
+
+    await store.append("existing", [counted(0)])
+    async with store.unit_of_work() as uow:
+        results = await uow.append_many(
+            [
+                StreamAppend("new", [counted(1)], StreamState.NO_STREAM),
+                StreamAppend("existing", [counted(2), counted(3)], 1),
+                StreamAppend("new", [counted(4)], 1),  # sees the version of the first part
+            ]
+        )
+
+    assert [(r.stream_id, r.stream_version, r.appended) for r in results] == [
+        ("new", 1, 1),
+        ("existing", 3, 2),
+        ("new", 2, 1),
+    ]
+    assert [r.event.number for r in await store.read_all()] == [0, 1, 2, 3, 4]  # type: ignore[attr-defined]
+
+
+async def test_append_many_reports_duplicates_per_stream(store: SqlEventStore) -> None:
+    from events.envelope import StreamAppend
+
+    first = counted(1)
+    await store.append("a", [first], StreamState.NO_STREAM)
+    async with store.unit_of_work() as uow:
+        results = await uow.append_many(
+            [
+                StreamAppend("a", [first], StreamState.NO_STREAM),  # a retry
+                StreamAppend("b", [counted(2)], StreamState.NO_STREAM),
+            ]
+        )
+
+    assert [r.duplicate for r in results] == [True, False]
+    assert len(await store.read_all()) == 2
+
+
+async def test_append_many_with_one_conflict_writes_nothing(store: SqlEventStore) -> None:
+    from events.envelope import StreamAppend
+
+    await store.append("taken", [counted(0)])
+    with pytest.raises(ConcurrencyError):
+        async with store.unit_of_work() as uow:
+            await uow.append_many(
+                [
+                    StreamAppend("free", [counted(1)], StreamState.NO_STREAM),
+                    StreamAppend("taken", [counted(2)], StreamState.NO_STREAM),
+                ]
+            )
+    assert await store.read_stream("free") == []
