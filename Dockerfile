@@ -11,10 +11,12 @@ COPY events events
 COPY services services
 COPY adapters adapters
 COPY projections projections
+COPY config config
 RUN python -m pip install --no-deps . \
-    && useradd --system --uid 10001 hub && mkdir -p /app/config /app/var && chown hub /app/var
+    && useradd --system --uid 10001 hub && mkdir -p /app/var && chown hub /app/var
 USER hub
 
 ENV HUB_LOG_FORMAT=json
 ENTRYPOINT []
-CMD ["signaalhub", "--help"]
+EXPOSE 8000
+CMD ["signaalhub", "serve", "--host", "0.0.0.0"]

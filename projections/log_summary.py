@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from events.catalogue.cases import CaseOpened, SignalAttachedToCase
+from events.catalogue.cases import CaseClosed, CaseOpened, SignalAttachedToCase
 from events.catalogue.signals import SignalReceived
 from events.envelope import RecordedEvent
 from events.store import SqlEventStore
@@ -22,7 +22,9 @@ class LogSummary:
     signals_by_partner_type: Counter[str] = field(default_factory=Counter)
     amount_by_partner_type: dict[str, Decimal] = field(default_factory=dict)
     signals_per_case: Counter[str] = field(default_factory=Counter)
-    signals_by_pc4: Counter[str] = field(default_factory=Counter)
+    outcomes: Counter[str] = field(default_factory=Counter)
+    households: set[str] = field(default_factory=set)
+    outside_municipality: int = 0
 
     def apply(self, recorded: RecordedEvent) -> None:
         self.events += 1
@@ -37,9 +39,12 @@ class LogSummary:
             self.amount_by_partner_type[kind] = (
                 self.amount_by_partner_type.get(kind, Decimal(0)) + event.amount
             )
-            self.signals_by_pc4[event.pc4] += 1
+            self.households.add(str(event.household_id))
+            self.outside_municipality += not event.in_municipality
         elif isinstance(event, CaseOpened | SignalAttachedToCase):
             self.signals_per_case[str(event.case_id)] += 1
+        elif isinstance(event, CaseClosed):
+            self.outcomes[event.outcome.value] += 1
 
     @property
     def multi_signal_cases(self) -> int:

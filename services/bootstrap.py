@@ -7,7 +7,11 @@ from events.migrations import upgrade
 from events.registry import catalogue
 from events.store import SqlEventStore
 from events.store.engine import create_engine
+from services.intake.receive_signals import SignalIntake
+from services.intake.rules import load_intake_rules
 from services.logging import configure_logging
+from services.municipalities import load_municipalities
+from services.partners import load_partners
 from services.settings import Settings
 
 
@@ -24,3 +28,11 @@ async def open_migrated_event_store(settings: Settings) -> SqlEventStore:
     store = build_event_store(settings)
     await upgrade(store.engine)
     return store
+
+
+def build_signal_intake(settings: Settings, store: SqlEventStore) -> SignalIntake:
+    """The intake use case with the partners, municipalities and rules of HUB_CONFIG_DIR."""
+    config = settings.config_dir
+    return SignalIntake(
+        store, load_partners(config), load_municipalities(config), load_intake_rules(config)
+    )

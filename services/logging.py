@@ -40,9 +40,20 @@ def configure_logging(
     structlog.configure(
         processors=[*shared, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(numeric_level),
-        logger_factory=structlog.PrintLoggerFactory(file=stream or sys.stderr),
+        logger_factory=_logger_factory(stream),
         cache_logger_on_first_use=False,
     )
+
+
+def _logger_factory(stream: TextIO | None) -> Any:
+    if stream is not None:
+        return structlog.PrintLoggerFactory(file=stream)
+
+    def current_stderr(*_args: Any) -> structlog.PrintLogger:
+        # Looked up per logger, not once: sys.stderr may be swapped (CLI runners, daemons).
+        return structlog.PrintLogger(file=sys.stderr)
+
+    return current_stderr
 
 
 def get_logger(name: str) -> Any:

@@ -1,117 +1,143 @@
-"""`signaalhub demo`: run the hub's main job on synthetic data and show what happened."""
+"""`signaalhub demo`: generate a month of partner files, ingest them, show what happened."""
 
 from __future__ import annotations
 
-import time
 from datetime import date
+from functools import partial
+from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
 from adapters.cli.running import console, load_settings, run
-from events.catalogue.cases import CaseOpened, SignalAttachedToCase
-from events.catalogue.signals import SignalReceived
+from adapters.files.ingest_files import IngestSummary, ingest_files
+from events.catalogue.cases import CaseClosed, CaseOpened, SignalAttachedToCase
 from events.envelope import RecordedEvent
+from events.store import SqlEventStore
 from projections.log_summary import LogSummary, summarise_log
-from services.bootstrap import open_migrated_event_store
-from services.record_demo_signals import RecordingSummary, record_demo_signals
+from services.bootstrap import build_signal_intake, open_migrated_event_store
+from services.clock import today
 from services.settings import Settings
-from services.synthetic_signals import generate_signals
+from services.synthetic_partner_files import SyntheticMunicipality, write_month
 
 
-def _previous_month(today: date) -> date:
-    return date(today.year - 1, 12, 1) if today.month == 1 else date(today.year, today.month - 1, 1)
+def _months_before(day: date, count: int) -> list[tuple[int, int]]:
+    """The ``count`` whole months before ``day``'s month, oldest first."""
+    months = []
+    year, month = day.year, day.month
+    for _ in range(count):
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+        months.append((year, month))
+    return months[::-1]
 
 
 def demo(
-    signals: int = typer.Option(
-        1500, min=1, max=200_000, help="How many synthetic signals to record."
-    ),
-    month: str | None = typer.Option(
-        None, help="The month the signals fall in, YYYY-MM (default: last month)."
-    ),
+    signals: int = typer.Option(1200, min=1, max=1_000_000, help="Signals per month."),
+    months: int = typer.Option(1, min=1, max=24, help="How many months, ending last month."),
     seed: int = typer.Option(2026, help="Seed of the synthetic data (same seed, same data)."),
+    out: Path = typer.Option(Path("var/demo"), help="Where the partner files are written."),
 ) -> None:
-    """Record a month of synthetic signals for Almelo as events, read them back, and report.
+    """Generate synthetic partner files for Almelo, ingest them through the file channel,
+    and show the result.
 
     Uses HUB_DATABASE_URL (by default a SQLite file under ./var/, no server needed). Running
     it twice with the same seed shows idempotency: the second run records only duplicates.
     """
     settings = load_settings()
-    try:
-        first_day = date.fromisoformat(f"{month}-01") if month else _previous_month(date.today())
-    except ValueError:
-        console.print(f"[red]error:[/red] --month must look like 2026-10, got {month!r}")
-        raise typer.Exit(2) from None
-    run(_demo(settings, signals, first_day, seed))
+    run(_demo(settings, signals, _months_before(today(), months), seed, out))
 
 
-async def _demo(settings: Settings, count: int, first_day: date, seed: int) -> None:
+async def _demo(
+    settings: Settings, count: int, months: list[tuple[int, int]], seed: int, out: Path
+) -> None:
+    first, last = months[0], months[-1]
     console.print(
-        f"[bold]Signaalhub demo[/bold] — {count} synthetic signals for Almelo (0141), "
-        f"{first_day:%B %Y}, into {settings.redacted_database_url()}"
+        f"[bold]Signaalhub demo[/bold] — {count} synthetic signals a month for Almelo (0141), "
+        f"{first[0]}-{first[1]:02d} to {last[0]}-{last[1]:02d}, into "
+        f"{settings.redacted_database_url()}"
     )
     store = await open_migrated_event_store(settings)
     try:
-        started = time.perf_counter()
-        with Progress(
-            "{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-        ) as progress:
-            task = progress.add_task("Recording signals", total=count)
-            recording = await record_demo_signals(
-                store,
-                generate_signals(count, first_day, seed=seed),
-                on_signal=lambda: progress.advance(task),
-            )
-        recorded_in = time.perf_counter() - started
-        started = time.perf_counter()
-        summary = await summarise_log(store)
-        read_in = time.perf_counter() - started
-        example = await _example_case(store, summary)
+        intake = build_signal_intake(settings, store)
+        partners = list(intake.partners)
+        municipality = SyntheticMunicipality(seed, partners=partners)
+        results: dict[str, IngestSummary] = {}
+        rejects = Path("var") / "rejects"
+        for year, month in months:
+            folder = out / f"{year:04d}-{month:02d}"
+            files = write_month(municipality, year, month, count, folder, partners)
+            console.print(f"Wrote {len(files)} partner files to {folder}/")
+            total = sum(path.stat().st_size for path in files)
+            with Progress(
+                "{task.description}",
+                BarColumn(),
+                DownloadColumn(),
+                TimeElapsedColumn(),
+                console=console,
+            ) as progress:
+                task = progress.add_task(f"Ingesting {year}-{month:02d}", total=total)
+                advance = partial(progress.advance, task)
+                for path in files:
+                    partner = intake.partners.get(path.stem.split("-", 2)[2])
+                    assert partner is not None
+                    summary = await ingest_files(
+                        intake,
+                        partner,
+                        [path],
+                        rejects / f"{path.stem}.csv",
+                        today=today(),
+                        on_bytes=advance,
+                    )
+                    _add(results.setdefault(partner.id, IngestSummary()), summary)
+        log = await summarise_log(store)
+        example = await _example_case(store, log)
     finally:
         await store.close()
-    _print_recording(recording, recorded_in)
-    _print_log(summary, read_in)
+    _print_ingest(results, rejects)
+    _print_log(log)
     _print_case(example)
 
 
-async def _example_case(store: object, summary: LogSummary) -> list[RecordedEvent]:
-    from events.store import SqlEventStore
+def _add(total: IngestSummary, part: IngestSummary) -> None:
+    total.accepted += part.accepted
+    total.duplicates += part.duplicates
+    total.rejected += part.rejected
 
-    assert isinstance(store, SqlEventStore)
+
+async def _example_case(store: SqlEventStore, summary: LogSummary) -> list[RecordedEvent]:
     busiest = summary.signals_per_case.most_common(1)
     if not busiest:
         return []
     return await store.read_stream(f"case-{busiest[0][0]}")
 
 
-def _print_recording(recording: RecordingSummary, seconds: float) -> None:
-    table = Table(title="This run")
-    table.add_column("what")
-    table.add_column("count", justify="right")
-    table.add_row("signals accepted", str(recording.accepted))
-    table.add_row("duplicates (already recorded, nothing written)", str(recording.duplicates))
-    table.add_row("household cases opened", str(recording.cases_opened))
-    table.add_row("signals matched to an open case", str(recording.signals_attached))
-    total = recording.accepted + recording.duplicates
-    table.caption = f"{total} signals in {seconds:.1f} s ({total / max(seconds, 1e-9):,.0f}/s)"
+def _print_ingest(results: dict[str, IngestSummary], rejects: Path) -> None:
+    table = Table(title="Intake through the file channel, per partner")
+    for column in ("partner", "accepted", "duplicates", "rejected"):
+        table.add_column(column, justify="left" if column == "partner" else "right")
+    total = IngestSummary()
+    for partner_id, summary in sorted(results.items()):
+        table.add_row(
+            partner_id, str(summary.accepted), str(summary.duplicates), str(summary.rejected)
+        )
+        _add(total, summary)
+    table.add_row(
+        "all", str(total.accepted), str(total.duplicates), str(total.rejected), style="bold"
+    )
+    table.caption = f"Every line ends accepted, duplicate or rejected; rejections in {rejects}/"
     console.print(table)
 
 
-def _print_log(summary: LogSummary, seconds: float) -> None:
+def _print_log(summary: LogSummary) -> None:
     table = Table(title="The event log, read back in position order")
     table.add_column("event type")
     table.add_column("events", justify="right")
     for event_type, n in sorted(summary.by_type.items()):
         table.add_row(event_type, str(n))
     table.caption = (
-        f"{summary.events} events in {len(summary.streams)} streams, positions "
-        f"{summary.first_position}–{summary.last_position}, read in {seconds:.2f} s"
+        f"{summary.events} events in {len(summary.streams)} streams, "
+        f"positions {summary.first_position}–{summary.last_position}"
     )
     console.print(table)
 
@@ -124,9 +150,11 @@ def _print_log(summary: LogSummary, seconds: float) -> None:
     for kind, n in summary.signals_by_partner_type.most_common():
         amount = summary.amount_by_partner_type[kind]
         mix.add_row(kind, str(n), f"{n / received:.0%}", f"{amount:,.2f}")
+    repeats = sum(summary.outcomes.values())
     mix.caption = (
-        f"{len(summary.signals_per_case)} household cases, "
-        f"{summary.multi_signal_cases} of them with more than one signal"
+        f"{len(summary.households)} households, {len(summary.signals_per_case)} cases, "
+        f"{summary.multi_signal_cases} with more than one signal, {repeats} closed as repeat, "
+        f"{summary.outside_municipality} signals for addresses outside the municipality"
     )
     console.print(mix)
 
@@ -142,11 +170,14 @@ def _print_case(history: list[RecordedEvent]) -> None:
     for r in history:
         event = r.event
         if isinstance(event, CaseOpened):
-            facts = f"PC4 {event.pc4}, matching window until {event.matching_window_ends}"
+            facts = (
+                f"{event.partner_type.value} signal, PC4 {event.pc4}, matching window "
+                f"{event.matching_window_starts} – {event.matching_window_ends}"
+            )
         elif isinstance(event, SignalAttachedToCase):
             facts = f"{event.partner_type.value} signal attached"
-        elif isinstance(event, SignalReceived):
-            facts = f"{event.partner_type.value} EUR {event.amount}"
+        elif isinstance(event, CaseClosed):
+            facts = event.outcome.value
         else:
             facts = ""
         table.add_row(str(r.stream_version), str(r.position), r.event_type, facts)

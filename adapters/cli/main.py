@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import typer
 
-from adapters.cli import database_commands, demo_command, event_commands, settings_command
+from adapters.cli import (
+    database_commands,
+    demo_command,
+    event_commands,
+    ingest_command,
+    settings_command,
+)
 
 app = typer.Typer(
     name="signaalhub",
@@ -16,6 +22,7 @@ app = typer.Typer(
 app.add_typer(database_commands.app, name="db")
 app.add_typer(event_commands.app, name="events")
 app.command("demo")(demo_command.demo)
+app.command("ingest")(ingest_command.ingest)
 app.command("settings")(settings_command.show_settings)
 
 

@@ -16,7 +16,7 @@ from services.settings import Settings
 
 T = TypeVar("T")
 console = Console()
-errors = Console(stderr=True)
+errors = Console(stderr=True, soft_wrap=True)
 
 
 def load_settings() -> Settings:

@@ -24,17 +24,16 @@ The same lock makes duplicate-id detection and the expected-version check race f
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
-from datetime import UTC, datetime
 from typing import Any, Final
 
-from sqlalchemy import Integer, Uuid, cast, func, null, select, text, union_all
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from events.envelope import (
+    EMPTY_METADATA,
     AppendResult,
     ExpectedVersion,
     Metadata,
@@ -43,28 +42,16 @@ from events.envelope import (
     StreamAppend,
     StreamState,
 )
-from events.errors import ConcurrencyError, EventIdConflictError, StoreNotMigratedError
+from events.errors import StoreNotMigratedError
 from events.registry import EventRegistry, catalogue
+from events.store.append_plan import EMPTY_METADATA_JSON
 from events.store.engine import WRITE_OPTION, create_engine
 from events.store.notifier import Notifier
+from events.store.recorders import PostgresRecorder, RawRow, Recorder, SqliteRecorder
 from events.store.schema import events_table
 
 # A statement trigger on the events table (migration 0002) notifies this channel on commit.
 NOTIFY_CHANNEL: Final = "signaalhub_events"
-# An arbitrary, fixed 64-bit key: "signaalhub" in hex digits, truncated.
-APPEND_LOCK_KEY: Final = 0x5167_6E61_6168_7562
-
-_COLUMNS = (
-    events_table.c.position,
-    events_table.c.stream_id,
-    events_table.c.stream_version,
-    events_table.c.event_id,
-    events_table.c.event_type,
-    events_table.c.schema_version,
-    events_table.c.payload,
-    events_table.c.metadata,
-    events_table.c.recorded_at,
-)
 
 
 class UnitOfWork:
@@ -72,7 +59,7 @@ class UnitOfWork:
     (outbox rows, read models) made through ``connection``. All of it commits, or none."""
 
     def __init__(self, store: SqlEventStore, connection: AsyncConnection) -> None:
-        self._store = store
+        self._recorder = store.recorder
         self.connection = connection
         self._locked = False
         self.appended = 0
@@ -92,41 +79,17 @@ class UnitOfWork:
         return result
 
     async def append_many(self, appends: Sequence[StreamAppend]) -> list[AppendResult]:
-        """Append to several streams with one check query and one insert.
+        """Append to several streams with one check and one insert.
 
         Each append is judged on its own (duplicate, or checked against its expected
         version); a wrong version or an event id conflict in any of them raises and
         writes nothing of this call. A stream may appear more than once: later appends
         see the versions of earlier ones.
         """
-        all_ids: list[uuid.UUID] = []
-        for item in appends:
-            _check_stream_id(item.stream_id)
-            all_ids.extend(e.event_id for e in item.events)
-        if len(set(all_ids)) != len(all_ids):
-            raise ValueError("the same event id appears twice in one append")
-        await self.lock()
-        versions, stored = await self._versions_and_stored(
-            {item.stream_id for item in appends}, all_ids
-        )
-        now = datetime.now(UTC)
-        rows: list[dict[str, Any]] = []
-        results: list[AppendResult] = []
-        for item in appends:
-            current = versions.get(item.stream_id, 0)
-            if stored and _is_duplicate(item, stored):
-                results.append(AppendResult(item.stream_id, current, appended=0, duplicate=True))
-                continue
-            _check_expected(item.stream_id, item.expected_version, current)
-            rows.extend(_rows(item, current, now))
-            versions[item.stream_id] = current + len(item.events)
-            results.append(
-                AppendResult(item.stream_id, current + len(item.events), len(item.events), False)
-            )
-        if rows:
-            await self.connection.execute(events_table.insert(), rows)
-            self.appended += len(rows)
-        return results
+        plan = await self._recorder.append(self.connection, appends)
+        self._locked = True
+        self.appended += len(plan.rows)
+        return plan.results
 
     async def lock(self) -> None:
         """Take the store's write lock now rather than at the first append.
@@ -134,63 +97,9 @@ class UnitOfWork:
         A use case that reads state, decides, and then appends (intake matching a
         household) takes it first, so that no concurrent writer decides on the same state.
         """
-        if self._locked:
-            return
-        if self._store.is_postgres:
-            await self.connection.execute(
-                text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY}
-            )
-        self._locked = True
-
-    async def _versions_and_stored(
-        self, stream_ids: set[str], event_ids: list[uuid.UUID]
-    ) -> tuple[dict[str, int], dict[uuid.UUID, str]]:
-        # One round trip for both checks: appends are on the hot path of every intake.
-        c = events_table.c
-        stored_query = select(c.stream_id, cast(null(), Integer), c.event_id).where(
-            c.event_id.in_(event_ids)
-        )
-        versions_query = (
-            select(c.stream_id, func.max(c.stream_version), cast(null(), Uuid()))
-            .where(c.stream_id.in_(stream_ids))
-            .group_by(c.stream_id)
-        )
-        versions: dict[str, int] = {}
-        stored: dict[uuid.UUID, str] = {}
-        for stream_id, version, event_id in await self.connection.execute(
-            union_all(stored_query, versions_query)
-        ):
-            if event_id is not None:
-                stored[event_id] = stream_id
-            else:
-                versions[stream_id] = int(version)
-        return versions, stored
-
-
-def _is_duplicate(item: StreamAppend, stored: dict[uuid.UUID, str]) -> bool:
-    """True when every event id of ``item`` is stored in its stream; raises on a mix."""
-    hits = {e.event_id: stored[e.event_id] for e in item.events if e.event_id in stored}
-    if not hits:
-        return False
-    if len(hits) == len(item.events) and all(s == item.stream_id for s in hits.values()):
-        return True
-    raise EventIdConflictError(item.stream_id, sorted(str(i) for i in hits))
-
-
-def _rows(item: StreamAppend, current: int, now: datetime) -> list[dict[str, Any]]:
-    return [
-        {
-            "event_id": new.event_id,
-            "stream_id": item.stream_id,
-            "stream_version": current + offset,
-            "event_type": new.event.event_type,
-            "schema_version": new.event.schema_version,
-            "payload": new.event.model_dump_json(),
-            "metadata": new.metadata.model_dump_json(exclude_none=True),
-            "recorded_at": now,
-        }
-        for offset, new in enumerate(item.events, start=1)
-    ]
+        if not self._locked:
+            await self._recorder.lock(self.connection)
+            self._locked = True
 
 
 class SqlEventStore:
@@ -207,6 +116,7 @@ class SqlEventStore:
         self.registry = registry
         self.poll_interval = poll_interval
         self.is_postgres = engine.dialect.name == "postgresql"
+        self.recorder: Recorder = PostgresRecorder() if self.is_postgres else SqliteRecorder()
         self._notifier = Notifier()
         self._listener: AsyncConnection | None = None
         self._listener_lock = asyncio.Lock()
@@ -235,31 +145,31 @@ class SqlEventStore:
         expected_version: ExpectedVersion = StreamState.ANY,
     ) -> AppendResult:
         """Append to one stream in its own transaction."""
-        async with self.unit_of_work() as uow:
-            return await uow.append(stream_id, events, expected_version)
+        [result] = await self.append_many([StreamAppend(stream_id, events, expected_version)])
+        return result
+
+    async def append_many(self, appends: Sequence[StreamAppend]) -> list[AppendResult]:
+        """Append to several streams in one transaction of their own."""
+        async with _translate_missing_schema(), self.engine.connect() as conn:
+            plan = await self.recorder.append_in_own_transaction(conn, appends)
+        if plan.rows:
+            self._notifier.notify()
+        return plan.results
 
     # -- reading ---------------------------------------------------------------------------
 
     async def read_stream(self, stream_id: str, after_version: int = 0) -> list[RecordedEvent]:
-        query = (
-            select(*_COLUMNS)
-            .where(events_table.c.stream_id == stream_id)
-            .where(events_table.c.stream_version > after_version)
-            .order_by(events_table.c.stream_version)
-        )
-        return await self._read(query)
+        async with _translate_missing_schema(), self.engine.connect() as conn:
+            rows = await self.recorder.select_stream(conn, stream_id, after_version)
+        return self._decode(rows)
 
     async def read_all(self, after: int = 0, limit: int = 1000) -> list[RecordedEvent]:
         """Events with a position above ``after``, in position (= commit) order."""
         if limit < 1:
             raise ValueError("limit must be at least 1")
-        query = (
-            select(*_COLUMNS)
-            .where(events_table.c.position > after)
-            .order_by(events_table.c.position)
-            .limit(limit)
-        )
-        return await self._read(query)
+        async with _translate_missing_schema(), self.engine.connect() as conn:
+            rows = await self.recorder.select_after(conn, after, limit)
+        return self._decode(rows)
 
     async def stream_version(self, stream_id: str) -> int:
         query = select(func.coalesce(func.max(events_table.c.stream_version), 0)).where(
@@ -273,11 +183,8 @@ class SqlEventStore:
         async with _translate_missing_schema(), self.engine.connect() as conn:
             return int((await conn.execute(query)).scalar_one())
 
-    async def _read(self, query: Any) -> list[RecordedEvent]:
-        async with _translate_missing_schema(), self.engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
+    def _decode(self, rows: list[RawRow]) -> list[RecordedEvent]:
         decode = self.registry.decode
-        metadata_from_json = Metadata.model_validate_json
         return [
             RecordedEvent(
                 position=row[0],
@@ -287,8 +194,8 @@ class SqlEventStore:
                 event_type=row[4],
                 schema_version=row[5],
                 event=decode(row[4], row[5], row[6]),
-                metadata=metadata_from_json(row[7]),
-                recorded_at=_as_utc(row[8]),
+                metadata=_metadata(row[7]),
+                recorded_at=row[8],
             )
             for row in rows
         ]
@@ -334,7 +241,7 @@ class SqlEventStore:
                 assert driver is not None
                 await driver.add_listener(NOTIFY_CHANNEL, self._on_notify)
                 driver.add_termination_listener(self._on_listener_lost)
-            except (OSError, OperationalError):
+            except (OSError, DBAPIError):
                 # Polling still delivers every event; only the wake-up is slower.
                 return
             self._listener = conn
@@ -360,36 +267,23 @@ def open_event_store(
     return SqlEventStore(create_engine(database_url), registry, **kwargs)
 
 
-def _check_stream_id(stream_id: str) -> None:
-    if not stream_id or len(stream_id) > 200:
-        raise ValueError("stream_id must be 1 to 200 characters")
-
-
-def _check_expected(stream_id: str, expected: ExpectedVersion, current: int) -> None:
-    if expected is StreamState.ANY:
-        return
-    if expected is StreamState.NO_STREAM:
-        if current != 0:
-            raise ConcurrencyError(stream_id, expected, current)
-        return
-    if isinstance(expected, bool) or not isinstance(expected, int) or expected < 0:
-        raise ValueError(f"expected_version must be a version >= 0 or a StreamState: {expected!r}")
-    if current != expected:
-        raise ConcurrencyError(stream_id, f"version {expected}", current)
-
-
-def _as_utc(value: datetime) -> datetime:
-    # SQLite keeps no time zone; we only ever store UTC.
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+def _metadata(text: str) -> Metadata:
+    # Most events carry no metadata: skip the parse for the common case.
+    return EMPTY_METADATA if text == EMPTY_METADATA_JSON else Metadata.model_validate_json(text)
 
 
 @asynccontextmanager
 async def _translate_missing_schema() -> AsyncIterator[None]:
     try:
         yield
-    except (OperationalError, ProgrammingError) as error:
-        message = str(error.orig).lower()
-        if "no such table: events" in message or 'relation "events" does not exist' in message:
+    except Exception as error:
+        original = error.orig if isinstance(error, DBAPIError) else error
+        message = str(original).lower()
+        if (
+            "no such table: events" in message
+            or 'relation "events" does not exist' in message
+            or "signaalhub_lock_and_check" in message
+        ):
             raise StoreNotMigratedError(
                 "the database has no event store tables; run `signaalhub db upgrade`"
             ) from error

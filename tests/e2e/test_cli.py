@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -70,21 +71,21 @@ def test_reading_an_unmigrated_database_says_what_to_do(env: dict[str, str]) -> 
     assert "signaalhub db upgrade" in result.output
 
 
-def test_demo_records_reads_back_and_is_idempotent(env: dict[str, str]) -> None:
-    first = runner.invoke(app, ["demo", "--signals", "150", "--month", "2026-10"], env=env)
+def test_demo_ingests_generated_files_and_is_idempotent(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    args = ["demo", "--signals", "150", "--months", "2", "--out", str(tmp_path / "demo")]
+    first = runner.invoke(app, args, env=env)
     assert first.exit_code == 0, first.output
-    assert re.search(r"signals accepted\s+│\s+150 │", first.output)
-    opened = int(re.search(r"household cases opened\s+│\s+(\d+) │", first.output)[1])  # type: ignore[index]
-    attached = int(re.search(r"matched to an open case\s+│\s+(\d+) │", first.output)[1])  # type: ignore[index]
-    assert opened + attached == 150
-    assert re.search(r"SignalReceived\s+│\s+150 │", first.output)
+    assert re.search(r"│ all\s+│\s+300 │\s+0 │\s+0 │", first.output), first.output
+    assert re.search(r"SignalReceived\s+│\s+300 │", first.output)
     assert "History of one multi-signal case" in first.output
+    assert len(list((tmp_path / "demo").glob("*/*.csv"))) == 2 * 9  # two months, nine partners
 
-    second = runner.invoke(app, ["demo", "--signals", "150", "--month", "2026-10"], env=env)
+    second = runner.invoke(app, args, env=env)
     assert second.exit_code == 0, second.output
-    assert re.search(r"signals accepted\s+│\s+0 │", second.output)
-    assert re.search(r"nothing written\)\s+│\s+150 │", second.output)
-    assert re.search(r"SignalReceived\s+│\s+150 │", second.output)  # still 150 in the log
+    assert re.search(r"│ all\s+│\s+0 │\s+300 │\s+0 │", second.output)
+    assert re.search(r"SignalReceived\s+│\s+300 │", second.output)  # still 300 in the log
 
     listed = runner.invoke(app, ["events", "list", "--limit", "3"], env=env)
     assert listed.exit_code == 0
@@ -92,10 +93,51 @@ def test_demo_records_reads_back_and_is_idempotent(env: dict[str, str]) -> None:
     assert "3 events" in listed.output
 
 
-def test_demo_refuses_a_malformed_month(env: dict[str, str]) -> None:
-    result = runner.invoke(app, ["demo", "--month", "oktober"], env=env)
-    assert result.exit_code == 2
-    assert "--month must look like 2026-10" in result.output
+def test_ingest_reports_json_and_exit_codes(env: dict[str, str], tmp_path: Path) -> None:
+    from services.partners import WIRE_FIELDS
+
+    good = {
+        "signaalId": "V-1",
+        "signaalpartnerType": "Water",
+        "soort": "vroegsignaal",
+        "bedrag": "12,50",
+        "ontstaansdatum": "01-08-2026",
+        "signaaldatum": "01-10-2026",
+        "postcode": "7604AB",
+        "huisnummer": "12",
+    }
+    bad = {**good, "signaalId": "V-2", "postcode": "nope"}
+    lines = [";".join(WIRE_FIELDS)] + [
+        ";".join(row.get(name, "") for name in WIRE_FIELDS) for row in (good, bad)
+    ]
+    data = tmp_path / "vitens.csv"
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rejects = tmp_path / "rejects.csv"
+
+    result = runner.invoke(
+        app,
+        ["ingest", "--partner", "vitens", str(data), "--json", "--rejects", str(rejects)],
+        env=env,
+    )
+
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary == {
+        "accepted": 1,
+        "duplicates": 0,
+        "rejected": 1,
+        "rejects_file": str(rejects),
+    }
+    assert ";3;postcode;" in rejects.read_text(encoding="utf-8")
+
+    unknown = runner.invoke(app, ["ingest", "--partner", "nobody", str(data)], env=env)
+    assert unknown.exit_code == 2
+    assert "unknown partner 'nobody'" in unknown.output
+    missing = runner.invoke(
+        app, ["ingest", "--partner", "vitens", str(tmp_path / "no.csv")], env=env
+    )
+    assert missing.exit_code == 1
+    assert "no such file" in missing.output
 
 
 def test_bad_setting_is_named(env: dict[str, str]) -> None:

@@ -1,0 +1,1 @@
+"""Partner files: monthly exports as CSV or JSON lines."""

@@ -1,0 +1,269 @@
+"""The SQL of the event store, per backend, at driver level.
+
+The store's hot paths (append, read) speak to the driver directly instead of through
+SQLAlchemy Core: on PostgreSQL one ``unnest`` insert and one lock-and-check call per append
+instead of hundreds of statements, and on SQLite the whole append in one hand-off to
+aiosqlite's worker thread instead of one per statement. SQLAlchemy still owns the pool,
+the transactions (so other writes of a unit of work share them) and the migrations.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, Final, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from events.envelope import StreamAppend
+from events.store.append_plan import AppendPlan, check_appends, plan_appends
+
+APPEND_LOCK_KEY: Final = 0x5167_6E61_6168_7562
+"""An arbitrary, fixed 64-bit key ("signaalhub" in hex digits, truncated); migration 0004
+has the same number."""
+
+RawRow = tuple[int, str, int, uuid.UUID, str, int, str, str, datetime]
+"""position, stream_id, stream_version, event_id, event_type, schema_version, payload,
+metadata, recorded_at (UTC)."""
+
+_SELECT = (
+    "SELECT position, stream_id, stream_version, event_id, event_type, schema_version, "
+    "payload, metadata, recorded_at FROM events "
+)
+
+
+class Recorder(Protocol):
+    async def lock(self, conn: AsyncConnection) -> None: ...
+
+    async def append(
+        self, conn: AsyncConnection, appends: Sequence[StreamAppend]
+    ) -> AppendPlan: ...
+
+    async def append_in_own_transaction(
+        self, conn: AsyncConnection, appends: Sequence[StreamAppend]
+    ) -> AppendPlan: ...
+
+    async def select_after(self, conn: AsyncConnection, after: int, limit: int) -> list[RawRow]: ...
+
+    async def select_stream(
+        self, conn: AsyncConnection, stream_id: str, after_version: int
+    ) -> list[RawRow]: ...
+
+
+async def _driver(conn: AsyncConnection) -> Any:
+    raw = await conn.get_raw_connection()
+    return raw.driver_connection
+
+
+class PostgresRecorder:
+    """asyncpg, inside the transaction SQLAlchemy began on the same connection."""
+
+    async def lock(self, conn: AsyncConnection) -> None:
+        await self._in_transaction(conn)
+        await (await _driver(conn)).execute("SELECT pg_advisory_xact_lock($1)", APPEND_LOCK_KEY)
+
+    async def append(self, conn: AsyncConnection, appends: Sequence[StreamAppend]) -> AppendPlan:
+        await self._in_transaction(conn)
+        return await self._append(await _driver(conn), appends)
+
+    async def append_in_own_transaction(
+        self, conn: AsyncConnection, appends: Sequence[StreamAppend]
+    ) -> AppendPlan:
+        """BEGIN, lock-and-check, insert, COMMIT straight on the driver: a lone append's
+        fast path, four round trips."""
+        driver = await _driver(conn)
+        async with driver.transaction():
+            return await self._append(driver, appends)
+
+    async def _append(self, driver: Any, appends: Sequence[StreamAppend]) -> AppendPlan:
+        stream_ids, event_ids = check_appends(appends)
+        versions: dict[str, int] = {}
+        stored: dict[uuid.UUID, str] = {}
+        for stream_id, version, event_id in await driver.fetch(
+            "SELECT stream_id, stream_version, event_id "
+            "FROM signaalhub_lock_and_check($1::text[], $2::uuid[])",
+            stream_ids,
+            event_ids,
+        ):
+            if event_id is not None:
+                stored[uuid.UUID(bytes=event_id.bytes)] = stream_id
+            else:
+                versions[stream_id] = version
+        plan = plan_appends(appends, versions, stored, datetime.now(UTC))
+        if plan.rows:
+            columns = list(zip(*plan.rows, strict=True))
+            await driver.execute(
+                "INSERT INTO events (event_id, stream_id, stream_version, event_type, "
+                "schema_version, payload, metadata, recorded_at) "
+                "SELECT a, b, c, d, e, f, g, h FROM unnest($1::uuid[], $2::text[], $3::int[], "
+                "$4::text[], $5::int[], $6::text[], $7::text[], $8::timestamptz[]) "
+                "WITH ORDINALITY AS t(a, b, c, d, e, f, g, h, n) ORDER BY n",
+                *columns,
+            )
+        return plan
+
+    async def select_after(self, conn: AsyncConnection, after: int, limit: int) -> list[RawRow]:
+        driver = await _driver(conn)
+        rows = await driver.fetch(
+            _SELECT + "WHERE position > $1 ORDER BY position LIMIT $2", after, limit
+        )
+        return [tuple(r) for r in rows]
+
+    async def select_stream(
+        self, conn: AsyncConnection, stream_id: str, after_version: int
+    ) -> list[RawRow]:
+        driver = await _driver(conn)
+        rows = await driver.fetch(
+            _SELECT + "WHERE stream_id = $1 AND stream_version > $2 ORDER BY stream_version",
+            stream_id,
+            after_version,
+        )
+        return [tuple(r) for r in rows]
+
+    @staticmethod
+    async def _in_transaction(conn: AsyncConnection) -> None:
+        # SQLAlchemy's asyncpg adapter sends BEGIN lazily, with its first statement. A
+        # statement sent straight to the driver before that would run in autocommit, outside
+        # the unit of work: make sure the transaction has really begun.
+        raw = await conn.get_raw_connection()
+        adapted: Any = raw.dbapi_connection
+        if adapted is not None and adapted._transaction is None:
+            await adapted._start_transaction()
+
+
+class SqliteRecorder:
+    """sqlite3 inside aiosqlite's worker thread: one hand-off for a whole append or read.
+
+    aiosqlite runs every call on its own thread; SQLAlchemy's adapter hands over each
+    statement separately, which costs far more than the statements. ``_execute`` is the same
+    hand-off SQLAlchemy's adapter uses internally, with one function for all of the work.
+    """
+
+    async def lock(self, conn: AsyncConnection) -> None:
+        # Write transactions begin with BEGIN IMMEDIATE: the database lock is already held.
+        return None
+
+    async def append(self, conn: AsyncConnection, appends: Sequence[StreamAppend]) -> AppendPlan:
+        check_appends(appends)
+        plan: AppendPlan = await self._run(conn, _sqlite_append, appends)
+        return plan
+
+    async def append_in_own_transaction(
+        self, conn: AsyncConnection, appends: Sequence[StreamAppend]
+    ) -> AppendPlan:
+        """BEGIN IMMEDIATE, append, COMMIT in a single hand-off: a lone append's fast path."""
+        check_appends(appends)
+        plan: AppendPlan = await self._run(conn, _sqlite_append_transaction, appends)
+        return plan
+
+    async def select_after(self, conn: AsyncConnection, after: int, limit: int) -> list[RawRow]:
+        rows: list[RawRow] = await self._run(
+            conn,
+            _sqlite_select,
+            _SELECT + "WHERE position > ? ORDER BY position LIMIT ?",
+            (after, limit),
+        )
+        return rows
+
+    async def select_stream(
+        self, conn: AsyncConnection, stream_id: str, after_version: int
+    ) -> list[RawRow]:
+        rows: list[RawRow] = await self._run(
+            conn,
+            _sqlite_select,
+            _SELECT + "WHERE stream_id = ? AND stream_version > ? ORDER BY stream_version",
+            (stream_id, after_version),
+        )
+        return rows
+
+    @staticmethod
+    async def _run(conn: AsyncConnection, work: Callable[..., Any], *args: Any) -> Any:
+        aio = await _driver(conn)
+        return await aio._execute(work, aio._conn, *args)
+
+
+# -- SQLite, run on aiosqlite's worker thread -----------------------------------------------
+# Values are stored the way SQLAlchemy's SQLite types store them (uuid as 32 hex digits,
+# timestamps as "YYYY-MM-DD HH:MM:SS.ffffff" in UTC), so both paths read each other's rows.
+
+
+def _sqlite_append(db: sqlite3.Connection, appends: Sequence[StreamAppend]) -> AppendPlan:
+    stream_ids, event_ids = check_appends(appends)
+    versions = dict(
+        db.execute(
+            "SELECT stream_id, max(stream_version) FROM events WHERE stream_id IN "
+            "(SELECT value FROM json_each(?)) GROUP BY stream_id",
+            (_json_list(stream_ids),),
+        ).fetchall()
+    )
+    stored = {
+        uuid.UUID(hex=event_id): stream_id
+        for event_id, stream_id in db.execute(
+            "SELECT event_id, stream_id FROM events WHERE event_id IN "
+            "(SELECT value FROM json_each(?))",
+            (_json_list([e.hex for e in event_ids]),),
+        )
+    }
+    plan = plan_appends(appends, versions, stored, datetime.now(UTC))
+    if plan.rows:
+        db.executemany(
+            "INSERT INTO events (event_id, stream_id, stream_version, event_type, "
+            "schema_version, payload, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (r[0].hex, r[1], r[2], r[3], r[4], r[5], r[6], _sqlite_timestamp(r[7]))
+                for r in plan.rows
+            ],
+        )
+    return plan
+
+
+def _sqlite_append_transaction(
+    db: sqlite3.Connection, appends: Sequence[StreamAppend]
+) -> AppendPlan:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        plan = _sqlite_append(db, appends)
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+    return plan
+
+
+def _sqlite_select(db: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> list[RawRow]:
+    return [
+        (
+            position,
+            stream_id,
+            version,
+            uuid.UUID(hex=event_id),
+            event_type,
+            schema_version,
+            payload,
+            metadata,
+            datetime.fromisoformat(recorded_at).replace(tzinfo=UTC),
+        )
+        for (
+            position,
+            stream_id,
+            version,
+            event_id,
+            event_type,
+            schema_version,
+            payload,
+            metadata,
+            recorded_at,
+        ) in db.execute(sql, params)
+    ]
+
+
+def _sqlite_timestamp(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _json_list(values: Sequence[str]) -> str:
+    import json
+
+    return json.dumps(list(values))

@@ -1,0 +1,1 @@
+"""Signal intake: validate → deduplicate → record → match the household (DESIGN §5)."""

@@ -1,0 +1,219 @@
+"""Loading and saving intake's facts for one batch of signals, in bulk.
+
+A batch costs a handful of queries however many signals it holds: that is what lets a file
+import or a busy broker reach thousands of signals per second.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import bindparam, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.intake.commands import PersonalDetails
+from services.intake.decide import CaseState, HouseholdHistory, KnownSignal
+from services.intake.tables import household_cases, household_keys, intake_signals, personal_data
+
+
+def match_keys(person: PersonalDetails) -> list[str]:
+    """Hashed keys that identify a household: the BSN (when known) first, then the address.
+
+    Hashes so that the index holds no BSN or address in plain text.
+    """
+    keys = []
+    if person.bsn:
+        keys.append(_hash(f"bsn:{person.bsn}"))
+    addition = (person.house_number_addition or "").upper().replace(" ", "")
+    keys.append(_hash(f"address:{person.postcode}|{person.house_number}|{addition}"))
+    return keys
+
+
+def _hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class IntakeState:
+    """The facts a batch needs, plus what the batch changed, to be written at the end."""
+
+    signals: dict[tuple[str, str], KnownSignal] = field(default_factory=dict)
+    households_by_key: dict[str, uuid.UUID] = field(default_factory=dict)
+    histories: dict[uuid.UUID, HouseholdHistory] = field(default_factory=dict)
+    new_signals: list[KnownSignal] = field(default_factory=list)
+    changed_signals: dict[uuid.UUID, KnownSignal] = field(default_factory=dict)
+    new_keys: dict[str, uuid.UUID] = field(default_factory=dict)
+    changed_keys: dict[str, uuid.UUID] = field(default_factory=dict)
+    new_cases: list[CaseState] = field(default_factory=list)
+    changed_cases: dict[uuid.UUID, CaseState] = field(default_factory=dict)
+    personal_rows: list[dict[str, Any]] = field(default_factory=list)
+    # Identity, not equality: a row added by this batch and changed later in it is still
+    # inserted (with its latest values), not updated.
+    _new_ids: set[int] = field(default_factory=set)
+
+    def history(self, household_id: uuid.UUID) -> HouseholdHistory:
+        return self.histories.setdefault(household_id, HouseholdHistory())
+
+    def resolve_household(self, keys: list[str]) -> uuid.UUID:
+        """The household of the first known key (BSN before address), or a new one; every key
+        then points at it."""
+        household = next(
+            (self.households_by_key[k] for k in keys if k in self.households_by_key), None
+        )
+        household = household or uuid.uuid4()
+        for key in keys:
+            current = self.households_by_key.get(key)
+            if current == household:
+                continue
+            if (current is None and key not in self.changed_keys) or key in self.new_keys:
+                self.new_keys[key] = household
+            else:
+                self.changed_keys[key] = household
+            self.households_by_key[key] = household
+        return household
+
+    def add_signal(self, signal: KnownSignal) -> None:
+        self.signals[(signal.partner_id, signal.partner_signal_id)] = signal
+        self.history(signal.household_id).signals.append(signal)
+        self.new_signals.append(signal)
+        self._new_ids.add(id(signal))
+
+    def signal_changed(self, signal: KnownSignal) -> None:
+        if id(signal) not in self._new_ids:
+            self.changed_signals[signal.signal_id] = signal
+
+    def add_case(self, case: CaseState) -> None:
+        self.history(case.household_id).cases.append(case)
+        self.new_cases.append(case)
+        self._new_ids.add(id(case))
+
+    def case_changed(self, case: CaseState) -> None:
+        if id(case) not in self._new_ids:
+            self.changed_cases[case.case_id] = case
+
+    def keep_personal_data(
+        self,
+        subject_id: uuid.UUID,
+        household_id: uuid.UUID | None,
+        kind: str,
+        data: str,
+    ) -> None:
+        self.personal_rows.append(
+            {
+                "subject_id": subject_id,
+                "household_id": household_id,
+                "kind": kind,
+                "data": data,
+                "recorded_at": datetime.now(UTC),
+            }
+        )
+
+
+async def load_state(
+    conn: AsyncConnection,
+    signal_keys: Iterable[tuple[str, str]],
+    household_match_keys: Iterable[str],
+) -> IntakeState:
+    state = IntakeState()
+    signal_keys = list(set(signal_keys))
+    match = list(set(household_match_keys))
+    if signal_keys:
+        rows = await conn.execute(
+            select(intake_signals).where(
+                tuple_(intake_signals.c.partner_id, intake_signals.c.partner_signal_id).in_(
+                    signal_keys
+                )
+            )
+        )
+        for row in rows.mappings():
+            known = KnownSignal(**row)
+            state.signals[(known.partner_id, known.partner_signal_id)] = known
+    if match:
+        rows = await conn.execute(
+            select(household_keys).where(household_keys.c.match_key.in_(match))
+        )
+        state.households_by_key = {r.match_key: r.household_id for r in rows}
+    households = set(state.households_by_key.values()) | {
+        s.household_id for s in state.signals.values()
+    }
+    if households:
+        await _load_histories(conn, state, households)
+    return state
+
+
+async def _load_histories(
+    conn: AsyncConnection, state: IntakeState, households: set[uuid.UUID]
+) -> None:
+    ids = list(households)
+    for row in await conn.execute(
+        select(household_cases).where(household_cases.c.household_id.in_(ids))
+    ):
+        state.history(row.household_id).cases.append(CaseState(**row._mapping))
+    for row in await conn.execute(
+        select(intake_signals).where(intake_signals.c.household_id.in_(ids))
+    ):
+        key = (row.partner_id, row.partner_signal_id)
+        # The same object in both places, so a change through one is seen through the other.
+        known = state.signals.get(key) or KnownSignal(**row._mapping)
+        state.signals.setdefault(key, known)
+        state.history(known.household_id).signals.append(known)
+
+
+async def save_state(conn: AsyncConnection, state: IntakeState) -> None:
+    if state.personal_rows:
+        await conn.execute(personal_data.insert(), state.personal_rows)
+    if state.new_signals:
+        await conn.execute(intake_signals.insert(), [vars(s).copy() for s in state.new_signals])
+    if state.changed_signals:
+        await conn.execute(
+            update(intake_signals)
+            .where(intake_signals.c.signal_id == bindparam("key_signal_id"))
+            .values(
+                last_hash=bindparam("last_hash"),
+                amount=bindparam("amount"),
+                signal_date=bindparam("signal_date"),
+                withdrawn=bindparam("withdrawn"),
+            ),
+            [
+                {
+                    "key_signal_id": s.signal_id,
+                    "last_hash": s.last_hash,
+                    "amount": s.amount,
+                    "signal_date": s.signal_date,
+                    "withdrawn": s.withdrawn,
+                }
+                for s in state.changed_signals.values()
+            ],
+        )
+    if state.new_keys:
+        await conn.execute(
+            household_keys.insert(),
+            [{"match_key": k, "household_id": h} for k, h in state.new_keys.items()],
+        )
+    if state.changed_keys:
+        await conn.execute(
+            update(household_keys)
+            .where(household_keys.c.match_key == bindparam("key"))
+            .values(household_id=bindparam("household")),
+            [{"key": k, "household": h} for k, h in state.changed_keys.items()],
+        )
+    if state.new_cases:
+        await conn.execute(household_cases.insert(), [vars(c).copy() for c in state.new_cases])
+    if state.changed_cases:
+        await conn.execute(
+            update(household_cases)
+            .where(household_cases.c.case_id == bindparam("key_case_id"))
+            .values(
+                status=bindparam("status"),
+                active_signals=bindparam("active_signals"),
+            ),
+            [
+                {"key_case_id": c.case_id, "status": c.status, "active_signals": c.active_signals}
+                for c in state.changed_cases.values()
+            ],
+        )
