@@ -9,6 +9,7 @@ from adapters.cli import (
     demo_command,
     event_commands,
     ingest_command,
+    serve_command,
     settings_command,
 )
 
@@ -23,6 +24,7 @@ app.add_typer(database_commands.app, name="db")
 app.add_typer(event_commands.app, name="events")
 app.command("demo")(demo_command.demo)
 app.command("ingest")(ingest_command.ingest)
+app.command("serve")(serve_command.serve)
 app.command("settings")(settings_command.show_settings)
 
 

@@ -17,8 +17,22 @@ from typing import Any, Final, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from events.envelope import StreamAppend
-from events.store.append_plan import AppendPlan, check_appends, plan_appends
+from events.envelope import (
+    EMPTY_METADATA,
+    AppendResult,
+    ExpectedVersion,
+    NewEvent,
+    StreamAppend,
+    StreamState,
+)
+from events.errors import ConcurrencyError, EventIdConflictError
+from events.store.append_plan import (
+    EMPTY_METADATA_JSON,
+    AppendPlan,
+    check_appends,
+    check_expected,
+    plan_appends,
+)
 
 APPEND_LOCK_KEY: Final = 0x5167_6E61_6168_7562
 """An arbitrary, fixed 64-bit key ("signaalhub" in hex digits, truncated); migration 0004
@@ -39,11 +53,11 @@ class Recorder(Protocol):
 
     async def append(
         self, conn: AsyncConnection, appends: Sequence[StreamAppend]
-    ) -> AppendPlan: ...
+    ) -> list[AppendResult]: ...
 
     async def append_in_own_transaction(
         self, conn: AsyncConnection, appends: Sequence[StreamAppend]
-    ) -> AppendPlan: ...
+    ) -> list[AppendResult]: ...
 
     async def select_after(self, conn: AsyncConnection, after: int, limit: int) -> list[RawRow]: ...
 
@@ -64,20 +78,57 @@ class PostgresRecorder:
         await self._in_transaction(conn)
         await (await _driver(conn)).execute("SELECT pg_advisory_xact_lock($1)", APPEND_LOCK_KEY)
 
-    async def append(self, conn: AsyncConnection, appends: Sequence[StreamAppend]) -> AppendPlan:
+    async def append(
+        self, conn: AsyncConnection, appends: Sequence[StreamAppend]
+    ) -> list[AppendResult]:
         await self._in_transaction(conn)
         return await self._append(await _driver(conn), appends)
 
     async def append_in_own_transaction(
         self, conn: AsyncConnection, appends: Sequence[StreamAppend]
-    ) -> AppendPlan:
-        """BEGIN, lock-and-check, insert, COMMIT straight on the driver: a lone append's
-        fast path, four round trips."""
-        driver = await _driver(conn)
-        async with driver.transaction():
-            return await self._append(driver, appends)
+    ) -> list[AppendResult]:
+        """One statement, which is its own transaction: a lone append's fast path."""
+        return await self._append(await _driver(conn), appends)
 
-    async def _append(self, driver: Any, appends: Sequence[StreamAppend]) -> AppendPlan:
+    async def _append(self, driver: Any, appends: Sequence[StreamAppend]) -> list[AppendResult]:
+        check_appends(appends)
+        if not appends:
+            return []
+        if len(appends) == 1:
+            return await self._append_one_stream(driver, appends)
+        return await self._append_many_streams(driver, appends)
+
+    async def _append_one_stream(
+        self, driver: Any, appends: Sequence[StreamAppend]
+    ) -> list[AppendResult]:
+        # One round trip: lock, checks and insert inside signaalhub_append (migration 0005).
+        events = [(item, new) for item in appends for new in item.events]
+        try:
+            rows = await driver.fetch(
+                "SELECT stream_version, appended, duplicate FROM signaalhub_append("
+                "$1::text[], $2::int[], $3::int[], $4::uuid[], $5::text[], $6::int[], "
+                "$7::text[], $8::text[], $9::timestamptz)",
+                [item.stream_id for item in appends],
+                [_expected_code(item.expected_version) for item in appends],
+                [len(item.events) for item in appends],
+                [new.event_id for _, new in events],
+                [new.event.event_type for _, new in events],
+                [new.event.schema_version for _, new in events],
+                [new.event.model_dump_json() for _, new in events],
+                [_metadata_json(new) for _, new in events],
+                datetime.now(UTC),
+            )
+        except Exception as error:
+            raise _append_error(error, appends) from None
+        return [
+            AppendResult(item.stream_id, row[0], row[1], row[2])
+            for item, row in zip(appends, rows, strict=True)
+        ]
+
+    async def _append_many_streams(
+        self, driver: Any, appends: Sequence[StreamAppend]
+    ) -> list[AppendResult]:
+        # Two round trips however many streams: lock-and-check, then one unnest insert.
         stream_ids, event_ids = check_appends(appends)
         versions: dict[str, int] = {}
         stored: dict[uuid.UUID, str] = {}
@@ -102,7 +153,7 @@ class PostgresRecorder:
                 "WITH ORDINALITY AS t(a, b, c, d, e, f, g, h, n) ORDER BY n",
                 *columns,
             )
-        return plan
+        return plan.results
 
     async def select_after(self, conn: AsyncConnection, after: int, limit: int) -> list[RawRow]:
         driver = await _driver(conn)
@@ -145,18 +196,20 @@ class SqliteRecorder:
         # Write transactions begin with BEGIN IMMEDIATE: the database lock is already held.
         return None
 
-    async def append(self, conn: AsyncConnection, appends: Sequence[StreamAppend]) -> AppendPlan:
+    async def append(
+        self, conn: AsyncConnection, appends: Sequence[StreamAppend]
+    ) -> list[AppendResult]:
         check_appends(appends)
         plan: AppendPlan = await self._run(conn, _sqlite_append, appends)
-        return plan
+        return plan.results
 
     async def append_in_own_transaction(
         self, conn: AsyncConnection, appends: Sequence[StreamAppend]
-    ) -> AppendPlan:
+    ) -> list[AppendResult]:
         """BEGIN IMMEDIATE, append, COMMIT in a single hand-off: a lone append's fast path."""
         check_appends(appends)
         plan: AppendPlan = await self._run(conn, _sqlite_append_transaction, appends)
-        return plan
+        return plan.results
 
     async def select_after(self, conn: AsyncConnection, after: int, limit: int) -> list[RawRow]:
         rows: list[RawRow] = await self._run(
@@ -257,6 +310,37 @@ def _sqlite_select(db: sqlite3.Connection, sql: str, params: tuple[Any, ...]) ->
             recorded_at,
         ) in db.execute(sql, params)
     ]
+
+
+def _expected_code(expected: ExpectedVersion) -> int:
+    """The encoding of migration 0005: -1 any, -2 no stream, n exact."""
+    if expected is StreamState.ANY:
+        return -1
+    if expected is StreamState.NO_STREAM:
+        return -2
+    check_expected("", expected, expected)  # refuses a malformed expected version
+    assert isinstance(expected, int)
+    return expected
+
+
+def _metadata_json(new: NewEvent) -> str:
+    if new.metadata is EMPTY_METADATA:
+        return EMPTY_METADATA_JSON
+    return new.metadata.model_dump_json(exclude_none=True)
+
+
+def _append_error(error: Exception, appends: Sequence[StreamAppend]) -> Exception:
+    state = getattr(error, "sqlstate", None)
+    detail = getattr(error, "detail", None) or ""
+    if state == "SH001":
+        stream_id, expected, actual = detail.rsplit("|", 2)
+        wanted = next(a.expected_version for a in appends if a.stream_id == stream_id)
+        shown: object = wanted if isinstance(wanted, StreamState) else f"version {expected}"
+        return ConcurrencyError(stream_id, shown, int(actual))
+    if state == "SH002":
+        item = next(a for a in appends if a.stream_id == detail)
+        return EventIdConflictError(detail, sorted(str(e.event_id) for e in item.events))
+    return error
 
 
 def _sqlite_timestamp(value: datetime) -> str:

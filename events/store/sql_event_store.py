@@ -86,10 +86,10 @@ class UnitOfWork:
         writes nothing of this call. A stream may appear more than once: later appends
         see the versions of earlier ones.
         """
-        plan = await self._recorder.append(self.connection, appends)
+        results = await self._recorder.append(self.connection, appends)
         self._locked = True
-        self.appended += len(plan.rows)
-        return plan.results
+        self.appended += sum(r.appended for r in results)
+        return results
 
     async def lock(self) -> None:
         """Take the store's write lock now rather than at the first append.
@@ -151,10 +151,10 @@ class SqlEventStore:
     async def append_many(self, appends: Sequence[StreamAppend]) -> list[AppendResult]:
         """Append to several streams in one transaction of their own."""
         async with _translate_missing_schema(), self.engine.connect() as conn:
-            plan = await self.recorder.append_in_own_transaction(conn, appends)
-        if plan.rows:
+            results = await self.recorder.append_in_own_transaction(conn, appends)
+        if any(r.appended for r in results):
             self._notifier.notify()
-        return plan.results
+        return results
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -282,7 +282,7 @@ async def _translate_missing_schema() -> AsyncIterator[None]:
         if (
             "no such table: events" in message
             or 'relation "events" does not exist' in message
-            or "signaalhub_lock_and_check" in message
+            or "signaalhub_append" in message
         ):
             raise StoreNotMigratedError(
                 "the database has no event store tables; run `signaalhub db upgrade`"

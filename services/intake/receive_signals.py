@@ -47,12 +47,13 @@ from services.intake.decide import (
     WithdrawSignal,
     decide,
 )
+from services.intake.identity import signal_id_for
 from services.intake.rules import IntakeRules
 from services.intake.state import IntakeState, load_state, match_keys, save_state
 from services.municipalities import Municipalities
 from services.partners import Partners
 
-SIGNAL_NAMESPACE = uuid.UUID("6f1d2c3e-8a4b-5c6d-9e0f-0141a5e1b2c3")
+REJECTION_NAMESPACE = uuid.UUID("9b5e0c1a-2d3f-4e5a-8b6c-0141de1ec7ed")
 
 
 @dataclass(frozen=True)
@@ -78,11 +79,6 @@ class IntakeOutcome:
     line_number: int | None = None
 
 
-def signal_id_for(partner_id: str, partner_signal_id: str) -> uuid.UUID:
-    """Stable: the same partner signal always gets the same id and stream."""
-    return uuid.uuid5(SIGNAL_NAMESPACE, f"{partner_id}/{partner_signal_id}")
-
-
 def content_hash(command: ReceiveSignal) -> str:
     payload = json.dumps(_fields(command), sort_keys=True, default=_plain, ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
@@ -102,6 +98,7 @@ def age_band(birth_date: date | None, on: date) -> str | None:
 class _Batch:
     state: IntakeState
     appends: list[StreamAppend] = field(default_factory=list)
+    rejection_ids: set[uuid.UUID] = field(default_factory=set)
 
 
 class SignalIntake:
@@ -432,7 +429,20 @@ class SignalIntake:
     ) -> IntakeOutcome:
         if not reasons:
             reasons = (FieldProblem("(signal)", "the signal could not be read"),)
-        rejection_id = uuid.uuid4()
+        # Derived from the message, so a redelivered rejected message is recorded once.
+        rejection_id = uuid.uuid5(
+            REJECTION_NAMESPACE,
+            f"{submission.partner_id}/{submission.message_id}/{submission.line_number}/"
+            + hashlib.sha256(submission.raw.encode("utf-8", "replace")).hexdigest(),
+        )
+        if rejection_id in batch.rejection_ids:
+            return IntakeOutcome(
+                "rejected",
+                reasons=reasons,
+                rejection_id=rejection_id,
+                line_number=submission.line_number,
+            )
+        batch.rejection_ids.add(rejection_id)
         rejected = SignalRejected(
             rejection_id=rejection_id,
             partner_id=submission.partner_id,

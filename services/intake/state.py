@@ -13,11 +13,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, tuple_, update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.intake.bulk_filters import one_of
 from services.intake.commands import PersonalDetails
 from services.intake.decide import CaseState, HouseholdHistory, KnownSignal
+from services.intake.identity import signal_id_for
 from services.intake.tables import household_cases, household_keys, intake_signals, personal_data
 
 
@@ -114,28 +118,31 @@ class IntakeState:
         )
 
 
+def _insert_ignoring_duplicates(conn: AsyncConnection) -> Any:
+    if conn.dialect.name == "postgresql":
+        return postgresql_insert(personal_data).on_conflict_do_nothing()
+    return sqlite_insert(personal_data).on_conflict_do_nothing()
+
+
 async def load_state(
     conn: AsyncConnection,
     signal_keys: Iterable[tuple[str, str]],
     household_match_keys: Iterable[str],
 ) -> IntakeState:
     state = IntakeState()
-    signal_keys = list(set(signal_keys))
-    match = list(set(household_match_keys))
-    if signal_keys:
+    dialect = conn.dialect.name
+    signal_ids = {signal_id_for(partner, signal) for partner, signal in signal_keys}
+    match = set(household_match_keys)
+    if signal_ids:
         rows = await conn.execute(
-            select(intake_signals).where(
-                tuple_(intake_signals.c.partner_id, intake_signals.c.partner_signal_id).in_(
-                    signal_keys
-                )
-            )
+            select(intake_signals).where(one_of(intake_signals.c.signal_id, signal_ids, dialect))
         )
         for row in rows.mappings():
             known = KnownSignal(**row)
             state.signals[(known.partner_id, known.partner_signal_id)] = known
     if match:
         rows = await conn.execute(
-            select(household_keys).where(household_keys.c.match_key.in_(match))
+            select(household_keys).where(one_of(household_keys.c.match_key, match, dialect))
         )
         state.households_by_key = {r.match_key: r.household_id for r in rows}
     households = set(state.households_by_key.values()) | {
@@ -149,13 +156,13 @@ async def load_state(
 async def _load_histories(
     conn: AsyncConnection, state: IntakeState, households: set[uuid.UUID]
 ) -> None:
-    ids = list(households)
+    dialect = conn.dialect.name
     for row in await conn.execute(
-        select(household_cases).where(household_cases.c.household_id.in_(ids))
+        select(household_cases).where(one_of(household_cases.c.household_id, households, dialect))
     ):
         state.history(row.household_id).cases.append(CaseState(**row._mapping))
     for row in await conn.execute(
-        select(intake_signals).where(intake_signals.c.household_id.in_(ids))
+        select(intake_signals).where(one_of(intake_signals.c.household_id, households, dialect))
     ):
         key = (row.partner_id, row.partner_signal_id)
         # The same object in both places, so a change through one is seen through the other.
@@ -166,7 +173,8 @@ async def _load_histories(
 
 async def save_state(conn: AsyncConnection, state: IntakeState) -> None:
     if state.personal_rows:
-        await conn.execute(personal_data.insert(), state.personal_rows)
+        # A rejected message delivered again has the same rejection id: keep the first copy.
+        await conn.execute(_insert_ignoring_duplicates(conn), state.personal_rows)
     if state.new_signals:
         await conn.execute(intake_signals.insert(), [vars(s).copy() for s in state.new_signals])
     if state.changed_signals:

@@ -284,3 +284,22 @@ async def test_every_submission_gets_exactly_one_outcome(store: SqlEventStore) -
     assert kept == 4  # two accepted signals, two rejected inputs
     assert (await types_in_log(store)).count("SignalAttachedToCase") == 0
     assert isinstance((await store.read_all())[0].event, SignalReceived)
+
+
+async def test_the_same_rejected_message_delivered_again_is_recorded_once(
+    store: SqlEventStore,
+) -> None:
+    intake = intake_for(store)
+    bad = dataclasses.replace(
+        submit([FieldProblem("bedrag", "is missing")]), raw="V-9;;", message_id="msg-9"
+    )
+    [first] = await intake.receive([bad])
+    [again] = await intake.receive([bad])
+    in_one_batch = await intake.receive([bad, bad])
+
+    assert first.status == again.status == "rejected"
+    assert first.rejection_id == again.rejection_id == in_one_batch[1].rejection_id
+    assert await types_in_log(store) == ["SignalRejected"]
+    async with store.engine.connect() as conn:
+        kept = (await conn.execute(select(func.count()).select_from(personal_data))).scalar()
+    assert kept == 1

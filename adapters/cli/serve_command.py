@@ -1,0 +1,46 @@
+"""`signaalhub serve`: the HTTP API, plus the broker subscribers when HUB_NATS_URL is set."""
+
+from __future__ import annotations
+
+import asyncio
+
+import typer
+import uvicorn
+
+from adapters.cli.running import console, load_settings, run
+from adapters.http.app import create_app
+from services.settings import Settings
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8000, min=1, max=65535, help="TCP port."),
+) -> None:
+    """Run the hub: the HTTP API on HOST:PORT, and the NATS JetStream intake when
+    HUB_NATS_URL is set. On the embedded default no other server is needed."""
+    settings = load_settings()
+    broker = f"NATS {settings.nats_url}" if settings.nats_url else "no broker (HUB_NATS_URL unset)"
+    console.print(f"Signaalhub on http://{host}:{port}/v1 — {broker}")
+    try:
+        run(_serve(settings, host, port))
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
+
+
+async def _serve(settings: Settings, host: str, port: int) -> None:
+    config = uvicorn.Config(
+        create_app(settings), host=host, port=port, log_level="warning", access_log=False
+    )
+    server = uvicorn.Server(config)
+    tasks = [asyncio.create_task(server.serve())]
+    if settings.nats_url:
+        from adapters.broker.signal_intake import run_intake_broker
+
+        tasks.append(asyncio.create_task(run_intake_broker(settings)))
+    done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()
+    # Let the cancelled side finish its shutdown (drain the broker, close the store).
+    await asyncio.gather(*pending, return_exceptions=True)
+    for task in done:
+        task.result()
