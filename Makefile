@@ -41,6 +41,7 @@ e2e: $(STAMP)
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.intake
 
 # Re-pin after changing dependencies in pyproject.toml.
 lock: $(STAMP)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from itertools import islice
@@ -14,7 +15,7 @@ from adapters.files.signal_file import read_submissions
 from services.intake.receive_signals import IntakeOutcome, SignalIntake, Submission
 from services.partners import Partner
 
-BATCH_SIZE = 500
+BATCH_SIZE = 1000
 REJECTS_HEADER = ("bestand", "regel", "veld", "reden")
 
 
@@ -53,12 +54,29 @@ async def ingest_files(
         writer.writerow(REJECTS_HEADER)
         for path in paths:
             submissions = read_submissions(path, partner, today=today, on_bytes=on_bytes)
-            for batch in _batches(submissions, batch_size):
-                for outcome in await intake.receive(batch):
+            async for outcomes in _record_in_batches(intake, submissions, batch_size):
+                for outcome in outcomes:
                     summary.count(outcome)
                     _write_rejection(writer, path, outcome, partner)
             _flush(rejects)
     return summary
+
+
+async def _record_in_batches(
+    intake: SignalIntake, submissions: Iterable[Submission], batch_size: int
+) -> AsyncIterator[list[IntakeOutcome]]:
+    """Outcomes batch by batch. The next batch is read and validated on a worker thread while
+    the database records the current one, so waiting for the database costs no time."""
+    batches = _batches(submissions, batch_size)
+    batch = await asyncio.to_thread(next, batches, None)
+    while batch is not None:
+        recording = asyncio.create_task(intake.receive(batch))
+        try:
+            following = await asyncio.to_thread(next, batches, None)
+        finally:
+            outcomes = await recording
+        yield outcomes
+        batch = following
 
 
 def _batches(items: Iterable[Submission], size: int) -> Iterator[list[Submission]]:

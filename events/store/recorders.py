@@ -259,15 +259,14 @@ def _sqlite_append(db: sqlite3.Connection, appends: Sequence[StreamAppend]) -> A
             (_json_list([e.hex for e in event_ids]),),
         )
     }
-    plan = plan_appends(appends, versions, stored, datetime.now(UTC))
+    now = datetime.now(UTC)
+    plan = plan_appends(appends, versions, stored, now)
     if plan.rows:
+        recorded_at = _sqlite_timestamp(now)  # one moment for the whole append
         db.executemany(
             "INSERT INTO events (event_id, stream_id, stream_version, event_type, "
             "schema_version, payload, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (r[0].hex, r[1], r[2], r[3], r[4], r[5], r[6], _sqlite_timestamp(r[7]))
-                for r in plan.rows
-            ],
+            [(r[0].hex, r[1], r[2], r[3], r[4], r[5], r[6], recorded_at) for r in plan.rows],
         )
     return plan
 

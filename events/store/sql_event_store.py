@@ -42,7 +42,7 @@ from events.envelope import (
     StreamAppend,
     StreamState,
 )
-from events.errors import StoreNotMigratedError
+from events.errors import ConcurrencyError, EventIdConflictError, StoreNotMigratedError
 from events.registry import EventRegistry, catalogue
 from events.store.append_plan import EMPTY_METADATA_JSON
 from events.store.engine import WRITE_OPTION, create_engine
@@ -120,6 +120,8 @@ class SqlEventStore:
         self._notifier = Notifier()
         self._listener: AsyncConnection | None = None
         self._listener_lock = asyncio.Lock()
+        self._writer_connection: AsyncConnection | None = None
+        self._writer_lock = asyncio.Lock()
 
     @property
     def backend(self) -> str:
@@ -150,11 +152,30 @@ class SqlEventStore:
 
     async def append_many(self, appends: Sequence[StreamAppend]) -> list[AppendResult]:
         """Append to several streams in one transaction of their own."""
-        async with _translate_missing_schema(), self.engine.connect() as conn:
+        async with _translate_missing_schema(), self._writer() as conn:
             results = await self.recorder.append_in_own_transaction(conn, appends)
         if any(r.appended for r in results):
             self._notifier.notify()
         return results
+
+    @asynccontextmanager
+    async def _writer(self) -> AsyncIterator[AsyncConnection]:
+        """The connection kept for lone appends: writes are serialised by the database's
+        write lock anyway, and checking a connection out of the pool for every single
+        append costs more than the append. A failure other than a refused append drops it,
+        so a broken connection is replaced on the next call."""
+        async with self._writer_lock:
+            if self._writer_connection is None:
+                self._writer_connection = await self.engine.connect()
+            try:
+                yield self._writer_connection
+            except (ConcurrencyError, EventIdConflictError, ValueError):
+                raise
+            except BaseException:
+                connection, self._writer_connection = self._writer_connection, None
+                with suppress(Exception):
+                    await connection.close()
+                raise
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -253,6 +274,10 @@ class SqlEventStore:
         self._listener = None
 
     async def close(self) -> None:
+        if self._writer_connection is not None:
+            writer, self._writer_connection = self._writer_connection, None
+            with suppress(Exception):
+                await writer.close()
         if self._listener is not None:
             listener, self._listener = self._listener, None
             with suppress(Exception):

@@ -12,7 +12,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from typing import Any, Literal
 
@@ -53,6 +53,8 @@ from services.intake.state import IntakeState, load_state, match_keys, save_stat
 from services.municipalities import Municipalities
 from services.partners import Partners
 
+_COMMAND_FIELDS = tuple(f.name for f in fields(ReceiveSignal) if f.name != "person")
+_PERSON_FIELDS = tuple(f.name for f in fields(PersonalDetails))
 REJECTION_NAMESPACE = uuid.UUID("9b5e0c1a-2d3f-4e5a-8b6c-0141de1ec7ed")
 
 
@@ -80,8 +82,15 @@ class IntakeOutcome:
 
 
 def content_hash(command: ReceiveSignal) -> str:
-    payload = json.dumps(_fields(command), sort_keys=True, default=_plain, ensure_ascii=False)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    """A digest of everything the partner said. Stored, so it must not change with the
+    Python version: plain ``str`` of each value in field order (enums are StrEnums, whose
+    ``str`` is their value)."""
+    values = [getattr(command, name) for name in _COMMAND_FIELDS]
+    person = command.person
+    if person is not None:
+        values.extend(getattr(person, name) for name in _PERSON_FIELDS)
+    text = "\x1f".join("" if v is None else str(v) for v in values)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def age_band(birth_date: date | None, on: date) -> str | None:
@@ -494,7 +503,3 @@ def _fields(instance: Any) -> dict[str, Any]:
     # A shallow field dict: dataclasses.asdict deep-copies every value, which costs more
     # than the rest of intake together.
     return {f.name: getattr(instance, f.name) for f in fields(instance)}
-
-
-def _plain(value: object) -> object:
-    return _fields(value) if is_dataclass(value) else str(value)

@@ -210,9 +210,9 @@ async def test_events_written_by_old_code_are_upcast_when_new_code_reads(
 
     old, new = old_and_new_registries()
     old_code = SqlEventStore(store.engine, old)
-    await old_code.append(
-        "s", [New(old.event_class("ArrearsRecorded").model_validate({"amount_cents": 9950}))]
-    )
+    stored_by_old_code = old.event_class("ArrearsRecorded").model_validate({"amount_cents": 9950})
+    async with old_code.unit_of_work() as uow:  # shares the engine: no store of its own to close
+        await uow.append("s", [New(stored_by_old_code)])
 
     [recorded] = await SqlEventStore(store.engine, new).read_stream("s")
 
