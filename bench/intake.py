@@ -101,8 +101,6 @@ async def _through_nats(target: Target, folder: Path, nats_url: str) -> dict[str
     import nats
 
     from adapters.broker.signal_intake import IntakeTopology, build_intake_broker
-    from events.catalogue.vocabulary import Channel  # noqa: F401
-    from services.partners import WIRE_FIELDS
 
     store, intake = await _open_intake(target)
     suffix = uuid.uuid4().hex[:8]
@@ -125,7 +123,7 @@ async def _through_nats(target: Target, folder: Path, nats_url: str) -> dict[str
         header = lines[0].split(";")
         for line in lines[1:]:
             row = dict(zip(header, line.split(";"), strict=True))
-            messages.append((partner, _cloud_event(partner.source, row, WIRE_FIELDS)))
+            messages.append((partner, _cloud_event(partner.source, row)))
     await broker.start()
     client = await nats.connect(nats_url)
     js = client.jetstream()
@@ -154,8 +152,10 @@ async def _through_nats(target: Target, folder: Path, nats_url: str) -> dict[str
     return {"signals": expected, "seconds": seconds}
 
 
-def _cloud_event(source: str, row: dict[str, str], fields: tuple[str, ...]) -> bytes:
-    client_fields = set(fields[fields.index("burgerservicenummer") :])
+def _cloud_event(source: str, row: dict[str, str]) -> bytes:
+    from adapters.signals.wire import CLIENT_FIELDS
+
+    client_fields = set(CLIENT_FIELDS)
     data: dict[str, Any] = {k: v for k, v in row.items() if v and k not in client_fields}
     data["client"] = {k: v for k, v in row.items() if v and k in client_fields}
     event = {
@@ -189,6 +189,11 @@ async def _raw_batched_appends(target: Target, events: int) -> dict[str, float]:
 
 
 def child(kind: str, backend: Backend, folder: str, nats_url: str, events: int) -> None:
+    from services.logging import configure_logging
+    from services.settings import LogFormat
+
+    # As in production: JSON lines at INFO (to this child's stderr, which the parent drops).
+    configure_logging(LogFormat.JSON, "INFO")
     with fresh_target(backend, postgres_url_from_env()) as target:
         if kind == "file":
             result = asyncio.run(_ingest_files(target, Path(folder)))

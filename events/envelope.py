@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-from typing import Final
+from typing import Final, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
@@ -37,9 +37,12 @@ class NewEvent:
     event_id: uuid.UUID = field(default_factory=uuid.uuid4)
 
 
-@dataclass(frozen=True, slots=True)
-class RecordedEvent:
-    """An event as stored: its global position, stream, version and decoded payload."""
+class RecordedEvent(NamedTuple):
+    """An event as stored: its global position, stream, version and decoded payload.
+
+    A named tuple rather than a frozen dataclass: reading the log builds one per event, and
+    a frozen dataclass's ``__init__`` costs more than decoding the payload.
+    """
 
     position: int
     stream_id: str

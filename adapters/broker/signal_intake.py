@@ -284,8 +284,8 @@ class _Gatherer:
         record: Callable[[list[_Delivery], str], Awaitable[list[IntakeOutcome]]],
         max_size: int,
         *,
-        quiet: float = 0.005,
-        max_linger: float = 0.05,
+        quiet: float = 0.025,
+        max_linger: float = 0.25,
     ) -> None:
         self._record = record
         self._max_size = max_size

@@ -39,19 +39,8 @@ from services.bsn import is_valid_bsn
 from services.intake.commands import FieldProblem, PersonalDetails, ReceiveSignal
 from services.partners import WIRE_FIELDS, Partner
 
-SIGNAL_FIELDS: tuple[str, ...] = (
-    "signaalId",
-    "signaalpartnerType",
-    "soort",
-    "bedrag",
-    "ontstaansdatum",
-    "signaaldatum",
-    "dagenAchterstand",
-    "maandenAchterstand",
-    "crisissignaal",
-    "warmeOverdracht",
-    "klantnummer",
-)
+# WIRE_FIELDS lists the signal's own fields first, then the person's from the BSN on.
+SIGNAL_FIELDS: tuple[str, ...] = WIRE_FIELDS[: WIRE_FIELDS.index("burgerservicenummer")]
 """The fields at the top of a signal."""
 
 CLIENT_FIELDS: tuple[str, ...] = tuple(name for name in WIRE_FIELDS if name not in SIGNAL_FIELDS)

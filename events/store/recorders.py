@@ -67,6 +67,13 @@ class Recorder(Protocol):
 
 
 async def _driver(conn: AsyncConnection) -> Any:
+    # The pooled connection is at hand on a connection in use; ``get_raw_connection`` would
+    # spawn a greenlet for the same attribute, which costs more than a SQLite statement.
+    sync = conn.sync_connection
+    if sync is not None and not sync.invalidated:
+        fairy = sync.connection
+        if fairy.driver_connection is not None:
+            return fairy.driver_connection
     raw = await conn.get_raw_connection()
     return raw.driver_connection
 
@@ -178,7 +185,9 @@ class PostgresRecorder:
         # SQLAlchemy's asyncpg adapter sends BEGIN lazily, with its first statement. A
         # statement sent straight to the driver before that would run in autocommit, outside
         # the unit of work: make sure the transaction has really begun.
-        raw = await conn.get_raw_connection()
+        sync = conn.sync_connection
+        fairy = sync.connection if sync is not None and not sync.invalidated else None
+        raw = fairy if fairy is not None else await conn.get_raw_connection()
         adapted: Any = raw.dbapi_connection
         if adapted is not None and adapted._transaction is None:
             await adapted._start_transaction()

@@ -46,6 +46,7 @@ from events.errors import ConcurrencyError, EventIdConflictError, StoreNotMigrat
 from events.registry import EventRegistry, catalogue
 from events.store.append_plan import EMPTY_METADATA_JSON
 from events.store.engine import WRITE_OPTION, create_engine
+from events.store.gc_pause import paused_garbage_collection
 from events.store.notifier import Notifier
 from events.store.recorders import PostgresRecorder, RawRow, Recorder, SqliteRecorder
 from events.store.schema import events_table
@@ -206,20 +207,12 @@ class SqlEventStore:
 
     def _decode(self, rows: list[RawRow]) -> list[RecordedEvent]:
         decode = self.registry.decode
-        return [
-            RecordedEvent(
-                position=row[0],
-                stream_id=row[1],
-                stream_version=row[2],
-                event_id=row[3],
-                event_type=row[4],
-                schema_version=row[5],
-                event=decode(row[4], row[5], row[6]),
-                metadata=_metadata(row[7]),
-                recorded_at=row[8],
-            )
-            for row in rows
-        ]
+        make = RecordedEvent._make
+        with paused_garbage_collection():
+            return [
+                make((p, s, v, i, t, sv, decode(t, sv, payload), _metadata(m), at))
+                for p, s, v, i, t, sv, payload, m, at in rows
+            ]
 
     # -- following -------------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ from events.catalogue.signals import (
 from events.catalogue.vocabulary import Channel, Outcome
 from events.envelope import Metadata, NewEvent, StreamAppend, StreamState
 from events.store import SqlEventStore
+from events.store.gc_pause import paused_garbage_collection
 from services.intake.commands import FieldProblem, PersonalDetails, ReceiveSignal
 from services.intake.decide import (
     AttachToCase,
@@ -135,7 +136,8 @@ class SignalIntake:
                 [k for c in commands if c.person is not None for k in match_keys(c.person)],
             )
             batch = _Batch(state)
-            outcomes = [self._receive_one(batch, s) for s in submissions]
+            with paused_garbage_collection():
+                outcomes = [self._receive_one(batch, s) for s in submissions]
             await save_state(uow.connection, state)
             await uow.append_many(batch.appends)
         return outcomes
