@@ -114,34 +114,33 @@ async def _through_nats(target: Target, folder: Path, nats_url: str) -> dict[str
     broker, _app = build_intake_broker(
         nats_url, intake, today=lambda: TODAY, batch_size=500, topology=topology
     )
-    messages = []
-    for path in sorted(folder.glob("*.csv")):
-        partner = intake.partners.get(path.stem.split("-", 2)[2])
-        if partner is None or partner.file is not None:
-            continue  # the canonical files; mapped files hold the same kind of rows
-        lines = path.read_text(encoding="utf-8").splitlines()
-        header = lines[0].split(";")
-        for line in lines[1:]:
-            row = dict(zip(header, line.split(";"), strict=True))
-            messages.append((partner, _cloud_event(partner.source, row)))
+    messages = folder / "nats-messages.txt"
+    expected = 0
+    with messages.open("w", encoding="utf-8") as out:
+        for path in sorted(folder.glob("*.csv")):
+            partner = intake.partners.get(path.stem.split("-", 2)[2])
+            if partner is None or partner.file is not None:
+                continue  # the canonical files; mapped files hold the same kind of rows
+            lines = path.read_text(encoding="utf-8").splitlines()
+            header = lines[0].split(";")
+            for line in lines[1:]:
+                row = dict(zip(header, line.split(";"), strict=True))
+                body = _cloud_event(partner.source, row).decode()
+                out.write(f"{topology.signal_subjects}.{partner.id} {body}\n")
+                expected += 1
     await broker.start()
-    client = await nats.connect(nats_url)
-    js = client.jetstream()
     try:
         started = time.perf_counter()
-        for start in range(0, len(messages), 500):
-            await asyncio.gather(
-                *(
-                    js.publish(f"{topology.signal_subjects}.{partner.id}", body)
-                    for partner, body in messages[start : start + 500]
-                )
-            )
-        expected = len(messages)
+        # The partner publishes from a process of its own, as in real life.
+        publisher = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bench.nats_publisher", nats_url, str(messages)
+        )
         while await _received(store) < expected:
             await asyncio.sleep(0.05)
         seconds = time.perf_counter() - started
+        if await publisher.wait() != 0:
+            raise RuntimeError("the publisher failed")
     finally:
-        await client.close()
         await broker.stop()
         cleanup = await nats.connect(nats_url)
         for stream in (topology.signal_stream, topology.rejection_stream):

@@ -9,6 +9,7 @@ the transactions (so other writes of a unit of work share them) and the migratio
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import uuid
 from collections.abc import Callable, Sequence
@@ -255,17 +256,17 @@ def _sqlite_append(db: sqlite3.Connection, appends: Sequence[StreamAppend]) -> A
     stream_ids, event_ids = check_appends(appends)
     versions = dict(
         db.execute(
-            "SELECT stream_id, max(stream_version) FROM events WHERE stream_id IN "
-            "(SELECT value FROM json_each(?)) GROUP BY stream_id",
-            (_json_list(stream_ids),),
+            "SELECT stream_id, max(stream_version) FROM events "
+            f"WHERE stream_id IN {_sqlite_in(stream_ids)} GROUP BY stream_id",
+            _sqlite_params(stream_ids),
         ).fetchall()
     )
+    hexes = [e.hex for e in event_ids]
     stored = {
         uuid.UUID(hex=event_id): stream_id
         for event_id, stream_id in db.execute(
-            "SELECT event_id, stream_id FROM events WHERE event_id IN "
-            "(SELECT value FROM json_each(?))",
-            (_json_list([e.hex for e in event_ids]),),
+            f"SELECT event_id, stream_id FROM events WHERE event_id IN {_sqlite_in(hexes)}",
+            _sqlite_params(hexes),
         )
     }
     now = datetime.now(UTC)
@@ -355,7 +356,16 @@ def _sqlite_timestamp(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def _json_list(values: Sequence[str]) -> str:
-    import json
+_FEW = 8
 
-    return json.dumps(list(values))
+
+def _sqlite_in(values: Sequence[str]) -> str:
+    """A few values as placeholders (the common lone append: plain index lookups), many as
+    one JSON list (one statement however many, instead of SQLite's parameter limit)."""
+    if len(values) <= _FEW:
+        return "(" + ", ".join("?" * len(values)) + ")" if values else "(NULL)"
+    return "(SELECT value FROM json_each(?))"
+
+
+def _sqlite_params(values: Sequence[str]) -> tuple[str, ...]:
+    return tuple(values) if len(values) <= _FEW else (json.dumps(list(values)),)
