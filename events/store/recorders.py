@@ -34,6 +34,7 @@ from events.store.append_plan import (
     check_expected,
     plan_appends,
 )
+from events.store.gc_pause import paused_garbage_collection
 
 APPEND_LOCK_KEY: Final = 0x5167_6E61_6168_7562
 """An arbitrary, fixed 64-bit key ("signaalhub" in hex digits, truncated); migration 0004
@@ -150,7 +151,8 @@ class PostgresRecorder:
                 stored[uuid.UUID(bytes=event_id.bytes)] = stream_id
             else:
                 versions[stream_id] = version
-        plan = plan_appends(appends, versions, stored, datetime.now(UTC))
+        with paused_garbage_collection():
+            plan = plan_appends(appends, versions, stored, datetime.now(UTC))
         if plan.rows:
             columns = list(zip(*plan.rows, strict=True))
             await driver.execute(
@@ -270,7 +272,8 @@ def _sqlite_append(db: sqlite3.Connection, appends: Sequence[StreamAppend]) -> A
         )
     }
     now = datetime.now(UTC)
-    plan = plan_appends(appends, versions, stored, now)
+    with paused_garbage_collection():
+        plan = plan_appends(appends, versions, stored, now)
     if plan.rows:
         recorded_at = _sqlite_timestamp(now)  # one moment for the whole append
         db.executemany(
