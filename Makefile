@@ -42,6 +42,7 @@ e2e: $(STAMP)
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.intake
+	$(BIN)/python -m bench.routing
 
 # Re-pin after changing dependencies in pyproject.toml.
 lock: $(STAMP)

@@ -9,6 +9,7 @@ from adapters.cli import (
     demo_command,
     event_commands,
     ingest_command,
+    rules_command,
     serve_command,
     settings_command,
 )
@@ -22,6 +23,7 @@ app = typer.Typer(
 )
 app.add_typer(database_commands.app, name="db")
 app.add_typer(event_commands.app, name="events")
+app.add_typer(rules_command.app, name="rules")
 app.command("demo")(demo_command.demo)
 app.command("ingest")(ingest_command.ingest)
 app.command("serve")(serve_command.serve)

@@ -1,0 +1,62 @@
+"""`signaalhub rules ...`: validate routing rules files (DESIGN §6)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from adapters.cli.running import console, errors, load_settings
+from services.config_files import ConfigError, load_toml
+from services.routing.check_rules import check_rules_document
+from services.routing.config import Projects, load_projects, parse_routing_rules
+
+app = typer.Typer(help="Check and explain the routing rules.", no_args_is_help=True)
+
+
+@app.callback()
+def rules() -> None:
+    """Check and explain the routing rules."""
+    # A callback keeps `rules` a group even while it has one command, so `rules check FILE`
+    # works the same alone (in tests) and under the main app.
+
+
+def _projects(rules_file: Path, config_dir: Path | None) -> Projects:
+    # The rules are checked against the projects they will run with: those beside the file
+    # (a configuration directory being edited), else the hub's HUB_CONFIG_DIR.
+    if config_dir is None:
+        beside = rules_file.parent
+        config_dir = beside if (beside / "projects.toml").exists() else load_settings().config_dir
+    return load_projects(config_dir)
+
+
+@app.command("check")
+def check(
+    file: Path = typer.Argument(..., help="The routing rules file (TOML) to check."),
+    config_dir: Path | None = typer.Option(
+        None, help="Where projects.toml is; default: beside FILE, else HUB_CONFIG_DIR."
+    ),
+) -> None:
+    """Print every problem of a rules file and exit 1, or show the rules and exit 0."""
+    try:
+        projects = _projects(file, config_dir)
+        data = load_toml(file)
+    except ConfigError as error:
+        errors.print(f"[red]error:[/red] {error}", markup=True, highlight=False)
+        raise typer.Exit(1) from None
+    problems = check_rules_document(data, projects, str(file))
+    if problems:
+        for problem in problems:
+            errors.print(f"[red]error:[/red] {problem}", highlight=False)
+        errors.print(f"{len(problems)} problem(s) in {file}")
+        raise typer.Exit(1)
+    version, rules, _ = parse_routing_rules(data, str(file))
+    table = Table(title=f"{file}: {len(rules)} rules, version {version}, no problems")
+    for column in ("#", "id", "when", "then", "urgent"):
+        table.add_column(column)
+    for number, rule in enumerate(rules, start=1):
+        table.add_row(
+            str(number), rule.id, rule.when.describe(), rule.then, "yes" if rule.urgent else ""
+        )
+    console.print(table)
