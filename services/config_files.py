@@ -23,3 +23,17 @@ def load_toml(path: Path) -> dict[str, object]:
 
 def describe(error: ValidationError) -> str:
     return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors())
+
+
+def expand_pc4(values: tuple[str, ...]) -> tuple[str, ...]:
+    """PC4 codes from single codes and ranges (``7600``, ``7600-7609``) in config files."""
+    expanded: list[str] = []
+    for value in values:
+        low, _, high = value.partition("-")
+        high = high or low
+        if not (low.isdigit() and high.isdigit() and len(low) == len(high) == 4):
+            raise ValueError(f"{value!r} is not a PC4 (7600) or a range (7600-7609)")
+        if int(low) > int(high):
+            raise ValueError(f"{value!r}: the range runs backwards")
+        expanded.extend(str(n) for n in range(int(low), int(high) + 1))
+    return tuple(expanded)

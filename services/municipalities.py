@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from services.config_files import ConfigError, describe, load_toml
+from services.config_files import ConfigError, describe, expand_pc4, load_toml
 
 
 class Municipality(BaseModel):
@@ -21,16 +21,7 @@ class Municipality(BaseModel):
     @field_validator("pc4")
     @classmethod
     def _ranges(cls, values: tuple[str, ...]) -> tuple[str, ...]:
-        expanded: list[str] = []
-        for value in values:
-            low, _, high = value.partition("-")
-            high = high or low
-            if not (low.isdigit() and high.isdigit() and len(low) == len(high) == 4):
-                raise ValueError(f"{value!r} is not a PC4 (7600) or a range (7600-7609)")
-            if int(low) > int(high):
-                raise ValueError(f"{value!r}: the range runs backwards")
-            expanded.extend(str(n) for n in range(int(low), int(high) + 1))
-        return tuple(expanded)
+        return expand_pc4(values)
 
 
 class Municipalities:

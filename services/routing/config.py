@@ -19,7 +19,7 @@ from pydantic import (
 )
 
 from events.catalogue.vocabulary import Outcome
-from services.config_files import ConfigError, describe, load_toml
+from services.config_files import ConfigError, describe, expand_pc4, load_toml
 from services.routing.conditions import Conditions, Predicate
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -39,20 +39,6 @@ def _slug(value: str) -> str:
     if not SLUG.match(value):
         raise ValueError("must be lowercase letters, digits and dashes (it is used in subjects)")
     return value
-
-
-def expand_pc4(values: tuple[str, ...]) -> tuple[str, ...]:
-    """The same PC4 notation as municipalities.toml: single codes and ranges (7600-7602)."""
-    expanded: list[str] = []
-    for value in values:
-        low, _, high = value.partition("-")
-        high = high or low
-        if not (low.isdigit() and high.isdigit() and len(low) == len(high) == 4):
-            raise ValueError(f"{value!r} is not a PC4 (7600) or a range (7600-7609)")
-        if int(low) > int(high):
-            raise ValueError(f"{value!r}: the range runs backwards")
-        expanded.extend(str(n) for n in range(int(low), int(high) + 1))
-    return tuple(expanded)
 
 
 class DebtPhase(StrEnum):
