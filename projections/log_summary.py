@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from events.catalogue.cases import CaseClosed, CaseOpened, SignalAttachedToCase
+from events.catalogue.routing import CaseRouted
 from events.catalogue.signals import SignalReceived
 from events.envelope import RecordedEvent
 from events.store import SqlEventStore
@@ -25,6 +26,8 @@ class LogSummary:
     outcomes: Counter[str] = field(default_factory=Counter)
     households: set[str] = field(default_factory=set)
     outside_municipality: int = 0
+    placement: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Where each routed case is now: (project, team), or (outcome, "") when routing closed it."""
 
     def apply(self, recorded: RecordedEvent) -> None:
         self.events += 1
@@ -45,6 +48,16 @@ class LogSummary:
             self.signals_per_case[str(event.case_id)] += 1
         elif isinstance(event, CaseClosed):
             self.outcomes[event.outcome.value] += 1
+        elif isinstance(event, CaseRouted):
+            target = (
+                (event.project, event.team or "") if event.project else (str(event.outcome), "")
+            )
+            self.placement[str(event.case_id)] = target
+
+    @property
+    def caseload(self) -> Counter[tuple[str, str]]:
+        """Routed cases per (project, team), and per closing outcome."""
+        return Counter(self.placement.values())
 
     @property
     def multi_signal_cases(self) -> int:

@@ -12,6 +12,7 @@ from services.intake.rules import load_intake_rules
 from services.logging import configure_logging
 from services.municipalities import load_municipalities
 from services.partners import load_partners
+from services.routing.route_case import CaseRouter
 from services.settings import Settings
 
 
@@ -31,8 +32,12 @@ async def open_migrated_event_store(settings: Settings) -> SqlEventStore:
 
 
 def build_signal_intake(settings: Settings, store: SqlEventStore) -> SignalIntake:
-    """The intake use case with the partners, municipalities and rules of HUB_CONFIG_DIR."""
+    """Intake with the partners, municipalities, intake rules and routing of HUB_CONFIG_DIR."""
     config = settings.config_dir
     return SignalIntake(
-        store, load_partners(config), load_municipalities(config), load_intake_rules(config)
+        store,
+        load_partners(config),
+        load_municipalities(config),
+        load_intake_rules(config),
+        router=CaseRouter.from_config(config),
     )

@@ -13,6 +13,8 @@ from rich.table import Table
 from adapters.cli.running import console, load_settings, run
 from adapters.files.ingest_files import IngestSummary, ingest_files
 from events.catalogue.cases import CaseClosed, CaseOpened, SignalAttachedToCase
+from events.catalogue.routing import CaseRouted
+from events.catalogue.vocabulary import Outcome
 from events.envelope import RecordedEvent
 from events.store import SqlEventStore
 from projections.log_summary import LogSummary, summarise_log
@@ -96,6 +98,7 @@ async def _demo(
         await store.close()
     _print_ingest(results, rejects)
     _print_log(log)
+    _print_caseload(log)
     _print_case(example)
 
 
@@ -150,13 +153,27 @@ def _print_log(summary: LogSummary) -> None:
     for kind, n in summary.signals_by_partner_type.most_common():
         amount = summary.amount_by_partner_type[kind]
         mix.add_row(kind, str(n), f"{n / received:.0%}", f"{amount:,.2f}")
-    repeats = sum(summary.outcomes.values())
+    repeats = summary.outcomes.get(Outcome.REPEAT_SIGNAL.value, 0)
     mix.caption = (
         f"{len(summary.households)} households, {len(summary.signals_per_case)} cases, "
         f"{summary.multi_signal_cases} with more than one signal, {repeats} closed as repeat, "
         f"{summary.outside_municipality} signals for addresses outside the municipality"
     )
     console.print(mix)
+
+
+def _print_caseload(summary: LogSummary) -> None:
+    caseload = summary.caseload
+    if not caseload:
+        return
+    table = Table(title="Caseload per project and team (where routing placed each case)")
+    table.add_column("project or outcome")
+    table.add_column("team")
+    table.add_column("cases", justify="right")
+    for (target, team), n in sorted(caseload.items(), key=lambda item: (-item[1], item[0])):
+        table.add_row(target, team or "— (closed)", str(n))
+    table.caption = f"{sum(caseload.values())} routed cases; rules in config/routing.toml"
+    console.print(table)
 
 
 def _print_case(history: list[RecordedEvent]) -> None:
@@ -178,6 +195,12 @@ def _print_case(history: list[RecordedEvent]) -> None:
             facts = f"{event.partner_type.value} signal attached"
         elif isinstance(event, CaseClosed):
             facts = event.outcome.value
+        elif isinstance(event, CaseRouted):
+            facts = (
+                f"→ {event.project} / {event.team} ({event.rule_id})"
+                if event.project
+                else f"→ {event.outcome} ({event.rule_id})"
+            )
         else:
             facts = ""
         table.add_row(str(r.stream_version), str(r.position), r.event_type, facts)

@@ -31,6 +31,11 @@ class KnownSignal:
     amount: Decimal
     signal_date: date
     withdrawn: bool = False
+    partner_type: str = ""
+    kind: str = ""
+    crisis: bool = False
+    warm_handover: bool = False
+    age_band: str | None = None
 
 
 @dataclass
@@ -44,6 +49,13 @@ class CaseState:
     status: str = "open"  # open | closed | cancelled
     active_signals: int = 1
     picked_up: bool = False
+    gemeentecode: str = ""
+    pc4: str = ""
+    in_municipality: bool = True
+    project: str | None = None
+    team: str | None = None
+    referral_id: uuid.UUID | None = None
+    outcome: str | None = None
 
 
 @dataclass

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from typing import Any, Literal
@@ -35,6 +35,7 @@ from events.catalogue.vocabulary import Channel, Outcome
 from events.envelope import Metadata, NewEvent, StreamAppend, StreamState
 from events.store import SqlEventStore
 from events.store.gc_pause import paused_garbage_collection
+from services.clock import today
 from services.intake.commands import FieldProblem, PersonalDetails, ReceiveSignal
 from services.intake.decide import (
     AttachToCase,
@@ -53,6 +54,7 @@ from services.intake.rules import IntakeRules
 from services.intake.state import IntakeState, load_state, match_keys, save_state
 from services.municipalities import Municipalities
 from services.partners import Partners
+from services.routing.route_case import CaseRouter
 
 _COMMAND_FIELDS = tuple(f.name for f in fields(ReceiveSignal) if f.name != "person")
 _PERSON_FIELDS = tuple(f.name for f in fields(PersonalDetails))
@@ -118,11 +120,15 @@ class SignalIntake:
         partners: Partners,
         municipalities: Municipalities,
         rules: IntakeRules,
+        router: CaseRouter | None = None,
+        clock: Callable[[], date] = today,
     ) -> None:
         self.store = store
         self.partners = partners
         self.municipalities = municipalities
         self.rules = rules
+        self.router = router
+        self.clock = clock
 
     async def receive(self, submissions: Sequence[Submission]) -> list[IntakeOutcome]:
         """Record every submission; returns one outcome per submission, in order."""
@@ -270,12 +276,51 @@ class SignalIntake:
                 last_hash=digest,
                 amount=command.amount,
                 signal_date=command.signal_date,
+                partner_type=command.partner_type.value,
+                kind=command.kind.value,
+                crisis=command.crisis,
+                warm_handover=command.warm_handover,
+                age_band=received.age_band,
             )
         )
         state.keep_personal_data(signal_id, household, "signal", _person_json(command.person))
+        self._route(batch, case, household, metadata, event_id)
         return IntakeOutcome(
             "accepted", signal_id, case.case_id, line_number=submission.line_number
         )
+
+    def _route(
+        self,
+        batch: _Batch,
+        case: CaseState,
+        household: uuid.UUID,
+        metadata: Metadata,
+        event_id: _EventIds,
+    ) -> None:
+        """(Re)route the case now that this signal is part of it (after every signal of the
+        same household earlier in the batch, so the facts are complete)."""
+        if self.router is None:
+            return
+        state = batch.state
+        routed = self.router.route_case(
+            case, state.history(household), state.project_load, self.clock()
+        )
+        if routed is None:
+            return
+        state.case_changed(case)
+        batch.appends.append(
+            StreamAppend(
+                f"case-{case.case_id}",
+                [NewEvent(e, metadata, next(event_id)) for e in routed.case_events],
+            )
+        )
+        for referral_id, events in routed.referral_events.items():
+            batch.appends.append(
+                StreamAppend(
+                    f"referral-{referral_id}",
+                    [NewEvent(e, metadata, next(event_id)) for e in events],
+                )
+            )
 
     def _open_case(
         self,
@@ -287,15 +332,19 @@ class SignalIntake:
         event_id: _EventIds,
     ) -> CaseState:
         assert command.person is not None
+        pc4 = command.person.postcode[:4]
+        local = self.municipalities.for_pc4(pc4)
+        municipality = local or self.municipalities.default
         case = CaseState(
             case_id=uuid.uuid5(signal_id, "case"),
             household_id=household,
             window_starts=command.signal_date,
             window_ends=command.signal_date + timedelta(days=self.rules.window_days),
+            gemeentecode=municipality.code,
+            pc4=pc4,
+            in_municipality=local is not None,
         )
         batch.state.add_case(case)
-        pc4 = command.person.postcode[:4]
-        municipality = self.municipalities.for_pc4(pc4) or self.municipalities.default
         opened = CaseOpened(
             case_id=case.case_id,
             household_id=household,
@@ -325,6 +374,7 @@ class SignalIntake:
         event_id: _EventIds,
     ) -> None:
         case.status = "closed"
+        case.outcome = Outcome.REPEAT_SIGNAL.value
         closed = CaseClosed(
             case_id=case.case_id,
             outcome=Outcome.REPEAT_SIGNAL,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -56,6 +56,8 @@ class IntakeState:
     new_cases: list[CaseState] = field(default_factory=list)
     changed_cases: dict[uuid.UUID, CaseState] = field(default_factory=dict)
     personal_rows: list[dict[str, Any]] = field(default_factory=list)
+    project_load: dict[str, int] = field(default_factory=dict)
+    """Open cases per project, for projects with a capacity (routing)."""
     # Identity, not equality: a row added by this batch and changed later in it is still
     # inserted (with its latest values), not updated.
     _new_ids: set[int] = field(default_factory=set)
@@ -150,7 +152,18 @@ async def load_state(
     }
     if households:
         await _load_histories(conn, state, households)
+    state.project_load = await _project_load(conn)
     return state
+
+
+async def _project_load(conn: AsyncConnection) -> dict[str, int]:
+    query = (
+        select(household_cases.c.project, func.count())
+        .where(household_cases.c.status == "open")
+        .where(household_cases.c.project.is_not(None))
+        .group_by(household_cases.c.project)
+    )
+    return {project: int(count) for project, count in await conn.execute(query)}
 
 
 async def _load_histories(
@@ -219,9 +232,21 @@ async def save_state(conn: AsyncConnection, state: IntakeState) -> None:
             .values(
                 status=bindparam("status"),
                 active_signals=bindparam("active_signals"),
+                project=bindparam("project"),
+                team=bindparam("team"),
+                referral_id=bindparam("referral_id"),
+                outcome=bindparam("outcome"),
             ),
             [
-                {"key_case_id": c.case_id, "status": c.status, "active_signals": c.active_signals}
+                {
+                    "key_case_id": c.case_id,
+                    "status": c.status,
+                    "active_signals": c.active_signals,
+                    "project": c.project,
+                    "team": c.team,
+                    "referral_id": c.referral_id,
+                    "outcome": c.outcome,
+                }
                 for c in state.changed_cases.values()
             ],
         )

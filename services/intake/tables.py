@@ -21,6 +21,8 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
+    false,
+    true,
 )
 
 metadata = MetaData()
@@ -49,6 +51,12 @@ intake_signals = Table(
     Column("amount", Numeric(12, 2), nullable=False),
     Column("signal_date", Date(), nullable=False),
     Column("withdrawn", Boolean(), nullable=False),
+    # PII-free facts routing looks at (migration 0006).
+    Column("partner_type", String(40), nullable=False, server_default=""),
+    Column("kind", String(30), nullable=False, server_default=""),
+    Column("crisis", Boolean(), nullable=False, server_default=false()),
+    Column("warm_handover", Boolean(), nullable=False, server_default=false()),
+    Column("age_band", String(10), nullable=True),
 )
 Index("ix_intake_signals_household", intake_signals.c.household_id)
 
@@ -69,5 +77,13 @@ household_cases = Table(
     Column("status", String(20), nullable=False),  # open | closed | cancelled
     Column("active_signals", Integer(), nullable=False),
     Column("picked_up", Boolean(), nullable=False),
+    # Where routing placed the case (migration 0006).
+    Column("gemeentecode", String(4), nullable=False, server_default=""),
+    Column("pc4", String(4), nullable=False, server_default=""),
+    Column("in_municipality", Boolean(), nullable=False, server_default=true()),
+    Column("project", String(63), nullable=True),
+    Column("team", String(63), nullable=True),
+    Column("referral_id", Uuid(), nullable=True),
+    Column("outcome", String(80), nullable=True),
 )
 Index("ix_household_cases_household", household_cases.c.household_id)

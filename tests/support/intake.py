@@ -15,6 +15,7 @@ from services.intake.receive_signals import SignalIntake, Submission
 from services.intake.rules import IntakeRules
 from services.municipalities import load_municipalities
 from services.partners import load_partners
+from services.routing.route_case import CaseRouter
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 
@@ -63,6 +64,19 @@ def submit(command: ReceiveSignal | list[FieldProblem], partner_id: str = "viten
 
 
 def intake_for(store: SqlEventStore, **rules: int) -> SignalIntake:
+    """Intake without routing: its tests look at intake's own events."""
     return SignalIntake(
         store, load_partners(CONFIG), load_municipalities(CONFIG), IntakeRules(**rules)
+    )
+
+
+def routing_intake_for(store: SqlEventStore, today: date = date(2026, 10, 2)) -> SignalIntake:
+    """Intake that routes every case it opens or changes, as the hub runs it."""
+    return SignalIntake(
+        store,
+        load_partners(CONFIG),
+        load_municipalities(CONFIG),
+        IntakeRules(),
+        router=CaseRouter.from_config(CONFIG),
+        clock=lambda: today,
     )
