@@ -291,7 +291,8 @@ def main(argv: list[str] | None = None) -> int:
     console.print(table)
     console.print(
         "ratio = intake signals/s ÷ the store's raw batched append events/s (500 events a call) "
-        "on the same backend in this run; an accepted signal writes 2 events (signal + case)."
+        "on the same backend in this run; an accepted signal writes 2 to 4 events (signal, "
+        "case, routing decision, referral)."
         f" Peak RSS target for a 1,000,000-line file: < {RSS_LIMIT_MB:.0f} MB "
         "(run with --signals 1000000 to measure it)."
     )
