@@ -9,6 +9,8 @@ from adapters.cli import (
     demo_command,
     event_commands,
     ingest_command,
+    projection_commands,
+    queue_command,
     rules_command,
     serve_command,
     settings_command,
@@ -24,8 +26,10 @@ app = typer.Typer(
 app.add_typer(database_commands.app, name="db")
 app.add_typer(event_commands.app, name="events")
 app.add_typer(rules_command.app, name="rules")
+app.add_typer(projection_commands.app, name="projections")
 app.command("demo")(demo_command.demo)
 app.command("ingest")(ingest_command.ingest)
+app.command("queue")(queue_command.queue)
 app.command("serve")(serve_command.serve)
 app.command("settings")(settings_command.show_settings)
 

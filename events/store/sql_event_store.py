@@ -244,6 +244,18 @@ class SqlEventStore:
         finally:
             self._notifier.unregister(wake)
 
+    async def wait_for_events(self, at_most: float) -> None:
+        """Return when new events may have been committed (a notification in this process
+        or, on PostgreSQL, from any process), or after ``at_most`` seconds."""
+        wake = self._notifier.register()
+        try:
+            if self.is_postgres:
+                await self._ensure_listener()
+            with suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout=at_most)
+        finally:
+            self._notifier.unregister(wake)
+
     async def _ensure_listener(self) -> None:
         async with self._listener_lock:
             if self._listener is not None:

@@ -1,0 +1,284 @@
+"""The team referral queue: one row per referral, kept from the referral events (DESIGN §7).
+
+The read model behind ``signaalhub queue --team T`` (issue 4, item 6) and the teams' HTTP
+queue listing. It holds no personal data: the resident is reached through ``case_id``, the
+worker is the opaque id of ``ReferralClaimed``, and reasons are left out altogether.
+
+States are those of ``services.referrals.lifecycle.ReferralState``: a release puts the row
+back to ``requested`` (its contact attempts stay, so a re-claim goes straight to
+``in_progress``); a reroute or cancel ends the row, and routing places a new referral in the
+target queue under its own id.
+
+Writes are plain INSERT and UPDATE statements that run on SQLite and PostgreSQL alike. The
+runner applies each event once, but ``apply`` is also safe against a replay: an update only
+touches a row whose ``updated_position`` is below the event's position, and a second
+``ReferralRequested`` for a known referral is ignored.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Final
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ColumnElement,
+    Date,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Update,
+    and_,
+    case,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy import Column as SqlColumn
+from sqlalchemy import Uuid as SqlUuid
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from events.catalogue.referrals import (
+    ContactAttemptRecorded,
+    ReferralCancelled,
+    ReferralClaimed,
+    ReferralClosed,
+    ReferralReleased,
+    ReferralRequested,
+    ReferralRerouted,
+)
+from events.envelope import RecordedEvent
+from services.referrals.lifecycle import ReferralState
+
+metadata = MetaData()
+
+referral_queue = Table(
+    "referral_queue",
+    metadata,
+    SqlColumn("referral_id", SqlUuid(), primary_key=True),
+    SqlColumn("case_id", SqlUuid(), nullable=False),
+    SqlColumn("project", String(64), nullable=False),
+    SqlColumn("team", String(64), nullable=False),
+    SqlColumn("state", String(20), nullable=False),
+    SqlColumn("urgent", Boolean(), nullable=False),
+    SqlColumn("requested_on", Date(), nullable=False),
+    SqlColumn("first_contact_due", Date(), nullable=False),
+    SqlColumn("closure_due", Date(), nullable=False),
+    SqlColumn("claimed_by", String(64), nullable=True),  # an opaque worker id, never a name
+    SqlColumn("contact_attempts", Integer(), nullable=False),
+    SqlColumn("reached", Boolean(), nullable=False),
+    SqlColumn("outcome", String(80), nullable=True),
+    SqlColumn("updated_position", BigInteger(), nullable=False),
+)
+Index("ix_referral_queue_team_state", referral_queue.c.team, referral_queue.c.state)
+
+OPEN_STATES: Final = (
+    ReferralState.REQUESTED.value,
+    ReferralState.CLAIMED.value,
+    ReferralState.IN_PROGRESS.value,
+)
+FINAL_STATES: Final = (
+    ReferralState.CLOSED.value,
+    ReferralState.REROUTED.value,
+    ReferralState.CANCELLED.value,
+)
+
+
+class ReferralQueueProjection:
+    """Keeps ``referral_queue`` from the referral events; every other event is ignored."""
+
+    name = "referral_queue"
+    tables: tuple[Table, ...] = (referral_queue,)
+
+    async def apply(self, conn: AsyncConnection, recorded: RecordedEvent) -> None:
+        event = recorded.event
+        position = recorded.position
+        q = referral_queue.c
+        match event:
+            case ReferralRequested():
+                await self._insert(conn, event, position)
+                return
+            case ReferralClaimed():
+                change = _update(event.referral_id, position).values(
+                    state=case(
+                        (q.contact_attempts > 0, ReferralState.IN_PROGRESS.value),
+                        else_=ReferralState.CLAIMED.value,
+                    ),
+                    claimed_by=event.worker_id,
+                )
+            case ContactAttemptRecorded():
+                change = _update(event.referral_id, position).values(
+                    state=ReferralState.IN_PROGRESS.value,
+                    contact_attempts=q.contact_attempts + 1,
+                )
+                if event.reached:
+                    change = change.values(reached=True)
+            case ReferralClosed():
+                change = _update(event.referral_id, position).values(
+                    state=ReferralState.CLOSED.value, outcome=event.outcome.value
+                )
+            case ReferralReleased():
+                change = _update(event.referral_id, position).values(
+                    state=ReferralState.REQUESTED.value, claimed_by=None
+                )
+            case ReferralRerouted():
+                change = _update(event.referral_id, position).values(
+                    state=ReferralState.REROUTED.value
+                )
+            case ReferralCancelled():
+                change = _update(event.referral_id, position).values(
+                    state=ReferralState.CANCELLED.value
+                )
+            case _:
+                return
+        await conn.execute(change)
+
+    @staticmethod
+    async def _insert(conn: AsyncConnection, event: ReferralRequested, position: int) -> None:
+        known = await conn.execute(
+            select(referral_queue.c.referral_id).where(
+                referral_queue.c.referral_id == event.referral_id
+            )
+        )
+        if known.first() is not None:
+            return  # a replayed event: the row already reflects it
+        await conn.execute(
+            insert(referral_queue).values(
+                referral_id=event.referral_id,
+                case_id=event.case_id,
+                project=event.project,
+                team=event.team,
+                state=ReferralState.REQUESTED.value,
+                urgent=event.urgent,
+                requested_on=event.requested_on,
+                first_contact_due=event.first_contact_due,
+                closure_due=event.closure_due,
+                claimed_by=None,
+                contact_attempts=0,
+                reached=False,
+                outcome=None,
+                updated_position=position,
+            )
+        )
+
+
+def _update(referral_id: uuid.UUID, position: int) -> Update:
+    return (
+        update(referral_queue)
+        .where(
+            referral_queue.c.referral_id == referral_id,
+            referral_queue.c.updated_position < position,
+        )
+        .values(updated_position=position)
+    )
+
+
+# -- reading -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class QueueEntry:
+    """One referral as a team sees it in its queue."""
+
+    referral_id: uuid.UUID
+    case_id: uuid.UUID
+    project: str
+    team: str
+    state: ReferralState
+    urgent: bool
+    requested_on: date
+    first_contact_due: date
+    closure_due: date
+    claimed_by: str | None
+    contact_attempts: int
+    reached: bool
+    outcome: str | None
+    overdue: bool
+
+    @property
+    def is_open(self) -> bool:
+        return self.state.value in OPEN_STATES
+
+    @property
+    def next_due(self) -> date:
+        """The due date the team works towards: the first contact attempt until one is
+        made, then closure."""
+        return self.first_contact_due if self.contact_attempts == 0 else self.closure_due
+
+
+def overdue_condition(today: date) -> ColumnElement[bool]:
+    """``services.referrals.sla.is_overdue`` as SQL: an open referral without a contact
+    attempt after ``first_contact_due``, or still open after ``closure_due``."""
+    q = referral_queue.c
+    return and_(
+        q.state.in_(OPEN_STATES),
+        or_(
+            and_(q.contact_attempts == 0, q.first_contact_due < today),
+            q.closure_due < today,
+        ),
+    )
+
+
+async def team_queue(
+    conn: AsyncConnection, team: str, *, today: date, include_closed: bool = False
+) -> list[QueueEntry]:
+    """The referrals in ``team``'s queue: overdue first, then by the due date the team works
+    towards (``QueueEntry.next_due``), then by request date.
+
+    Only open referrals (requested, claimed, in progress) unless ``include_closed``, which
+    adds the ended ones (closed, rerouted away, cancelled) after all open ones.
+    """
+    q = referral_queue.c
+    overdue = overdue_condition(today)
+    next_due = case((q.contact_attempts == 0, q.first_contact_due), else_=q.closure_due)
+    query = select(
+        referral_queue.c.referral_id,
+        q.case_id,
+        q.project,
+        q.team,
+        q.state,
+        q.urgent,
+        q.requested_on,
+        q.first_contact_due,
+        q.closure_due,
+        q.claimed_by,
+        q.contact_attempts,
+        q.reached,
+        q.outcome,
+        case((overdue, 1), else_=0).label("overdue"),
+    ).where(q.team == team)
+    if not include_closed:
+        query = query.where(q.state.in_(OPEN_STATES))
+    query = query.order_by(
+        case((overdue, 0), else_=1),
+        case((q.state.in_(OPEN_STATES), 0), else_=1),
+        next_due,
+        q.requested_on,
+        q.referral_id,
+    )
+    rows = (await conn.execute(query)).all()
+    return [
+        QueueEntry(
+            referral_id=row.referral_id,
+            case_id=row.case_id,
+            project=row.project,
+            team=row.team,
+            state=ReferralState(row.state),
+            urgent=bool(row.urgent),
+            requested_on=row.requested_on,
+            first_contact_due=row.first_contact_due,
+            closure_due=row.closure_due,
+            claimed_by=row.claimed_by,
+            contact_attempts=int(row.contact_attempts),
+            reached=bool(row.reached),
+            outcome=row.outcome,
+            overdue=bool(row.overdue),
+        )
+        for row in rows
+    ]

@@ -1,0 +1,102 @@
+"""Keeping projections up to date: catch up from the checkpoint, follow live, rebuild.
+
+Exactly-once effect: each page of events is applied and the projection's checkpoint moved in
+one transaction. Several hub instances may run the same projection: each page's transaction
+first takes a lock per projection (a transaction-scoped advisory lock on PostgreSQL; SQLite's
+single writer) and only then reads the checkpoint, so an instance that waited continues where
+the other one stopped and nothing is applied twice. The others stand by on that lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import zlib
+from collections.abc import Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+
+from sqlalchemy import delete, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from events.store import SqlEventStore
+from projections.checkpoints import forget_checkpoint, read_checkpoint, write_checkpoint
+from projections.projection import Projection
+from services.logging import get_logger
+
+log = get_logger(__name__)
+PAGE_SIZE = 1000
+
+
+@dataclass
+class ProjectionRunner:
+    store: SqlEventStore
+    projections: Sequence[Projection]
+    page_size: int = PAGE_SIZE
+
+    def named(self, name: str) -> Projection:
+        for projection in self.projections:
+            if projection.name == name:
+                return projection
+        known = ", ".join(p.name for p in self.projections)
+        raise KeyError(f"unknown projection {name!r}; known: {known}")
+
+    async def catch_up(self) -> dict[str, int]:
+        """Apply every event not applied yet; returns the events applied per projection."""
+        return {p.name: await self._catch_up(p) for p in self.projections}
+
+    async def rebuild(self, name: str | None = None) -> dict[str, int]:
+        """Empty the read model(s) and apply the whole log again."""
+        chosen = [self.named(name)] if name else list(self.projections)
+        for projection in chosen:
+            async with self.store.unit_of_work() as uow:
+                await _lock(uow.connection, projection.name)
+                for table in projection.tables:
+                    await uow.connection.execute(delete(table))
+                await forget_checkpoint(uow.connection, projection.name)
+        return {p.name: await self._catch_up(p) for p in chosen}
+
+    async def follow(self, stop: asyncio.Event | None = None) -> None:
+        """Catch up, then apply new events as they are committed, until ``stop`` is set."""
+        stop = stop or asyncio.Event()
+        while not stop.is_set():
+            applied = await self.catch_up()
+            if any(applied.values()):
+                log.info("projections.applied", **applied)
+            waiting = asyncio.create_task(self.store.wait_for_events(self.store.poll_interval))
+            stopping = asyncio.create_task(stop.wait())
+            await asyncio.wait({waiting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            for task in (waiting, stopping):
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task
+
+    async def _catch_up(self, projection: Projection) -> int:
+        applied = 0
+        while True:
+            async with self.store.unit_of_work() as uow:
+                conn = uow.connection
+                await _lock(conn, projection.name)
+                position = await read_checkpoint(conn, projection.name)
+                page = await self.store.read_all(after=position, limit=self.page_size)
+                for recorded in page:
+                    await projection.apply(conn, recorded)
+                if page:
+                    await write_checkpoint(conn, projection.name, page[-1].position)
+            applied += len(page)
+            if len(page) < self.page_size:
+                return applied
+
+
+async def _lock(conn: AsyncConnection, name: str) -> None:
+    if conn.dialect.name == "postgresql":
+        # Held to the end of this page's transaction; SQLite's write lock does the same there.
+        key = zlib.crc32(f"projection:{name}".encode())
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+async def catch_up_all(store: SqlEventStore) -> dict[str, int]:
+    """Bring every projection of the hub up to date with the log (what `signaalhub queue`
+    does before it reads, so a team without a running hub still sees its latest queue)."""
+    from projections.catalogue import all_projections
+
+    return await ProjectionRunner(store, all_projections()).catch_up()
