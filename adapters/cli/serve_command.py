@@ -9,6 +9,9 @@ import uvicorn
 
 from adapters.cli.running import console, load_settings, run
 from adapters.http.app import create_app
+from projections.catalogue import all_projections
+from projections.runner import ProjectionRunner
+from services.bootstrap import open_migrated_event_store
 from services.settings import Settings
 
 
@@ -16,8 +19,9 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8000, min=1, max=65535, help="TCP port."),
 ) -> None:
-    """Run the hub: the HTTP API on HOST:PORT, and the NATS JetStream intake when
-    HUB_NATS_URL is set. On the embedded default no other server is needed."""
+    """Run the hub: the HTTP API on HOST:PORT, the projections following the log, and the
+    NATS JetStream intake when HUB_NATS_URL is set. On the embedded default no other server
+    is needed."""
     settings = load_settings()
     broker = f"NATS {settings.nats_url}" if settings.nats_url else "no broker (HUB_NATS_URL unset)"
     console.print(f"Signaalhub on http://{host}:{port}/v1 — {broker}")
@@ -27,12 +31,24 @@ def serve(
         raise typer.Exit(0) from None
 
 
+async def _keep_projections_current(settings: Settings) -> None:
+    """The read models follow the log while the hub runs; several hubs may all do this."""
+    store = await open_migrated_event_store(settings)
+    try:
+        await ProjectionRunner(store, all_projections()).follow()
+    finally:
+        await store.close()
+
+
 async def _serve(settings: Settings, host: str, port: int) -> None:
     config = uvicorn.Config(
         create_app(settings), host=host, port=port, log_level="warning", access_log=False
     )
     server = uvicorn.Server(config)
-    tasks = [asyncio.create_task(server.serve())]
+    tasks = [
+        asyncio.create_task(server.serve()),
+        asyncio.create_task(_keep_projections_current(settings)),
+    ]
     if settings.nats_url:
         from adapters.broker.signal_intake import run_intake_broker
 
