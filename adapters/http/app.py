@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from adapters.http import signals_api
+from adapters.http import referrals_api, signals_api
 from adapters.http.problems import problem
 from services.bootstrap import build_signal_intake, open_migrated_event_store
 from services.intake.receive_signals import SignalIntake
@@ -47,8 +47,10 @@ def create_app(settings: Settings, *, intake: SignalIntake | None = None) -> Fas
         lifespan=lifespan,
     )
     app.include_router(signals_api.router)
+    app.include_router(referrals_api.router)
     if intake is not None:
         app.state.intake = intake
+        app.state.store = intake.store
 
     @app.get("/v1/health", tags=["beheer"], summary="Liveness: the hub answers")
     async def health() -> dict[str, str]:
