@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
-from adapters.cli.running import console, errors, load_settings
+from adapters.cli.running import console, errors, load_settings, run
+from events.catalogue.routing import CaseRouted
+from events.envelope import RecordedEvent
+from services.bootstrap import build_event_store
 from services.config_files import ConfigError, load_toml
 from services.routing.check_rules import check_rules_document
 from services.routing.config import Projects, load_projects, parse_routing_rules
@@ -60,3 +64,55 @@ def check(
             str(number), rule.id, rule.when.describe(), rule.then, "yes" if rule.urgent else ""
         )
     console.print(table)
+
+
+@app.command("explain")
+def explain(
+    case_id: str = typer.Argument(..., help="The case id (the uuid in case-<uuid>)."),
+) -> None:
+    """Why a case went where it went: every routing decision with its rule, rules version,
+    explanation, the facts it was tested on and the rules passed over (no personal data)."""
+    settings = load_settings()
+    try:
+        case = uuid.UUID(case_id.removeprefix("case-"))
+    except ValueError:
+        errors.print(f"[red]error:[/red] {case_id!r} is not a case id (a uuid)")
+        raise typer.Exit(2) from None
+
+    async def go() -> list[RecordedEvent]:
+        store = build_event_store(settings)
+        try:
+            return await store.read_stream(f"case-{case}")
+        finally:
+            await store.close()
+
+    history = run(go())
+    if not history:
+        errors.print(f"[red]error:[/red] no case {case}")
+        raise typer.Exit(1)
+    decisions = [r for r in history if isinstance(r.event, CaseRouted)]
+    if not decisions:
+        console.print(f"Case {case} has not been routed (yet).")
+        return
+    for number, recorded in enumerate(decisions, start=1):
+        decision = recorded.event
+        assert isinstance(decision, CaseRouted)
+        target = (
+            f"{decision.project} / {decision.team}" if decision.project else str(decision.outcome)
+        )
+        table = Table(
+            title=f"Decision {number} of {len(decisions)}: {target}"
+            + (" (urgent)" if decision.urgent else ""),
+            show_header=False,
+        )
+        table.add_column("what")
+        table.add_column("value")
+        table.add_row("when", recorded.recorded_at.strftime("%Y-%m-%d %H:%M:%S UTC"))
+        table.add_row("rule", f"{decision.rule_id} (rules version {decision.rules_version})")
+        table.add_row("why", decision.explanation)
+        for name, value in sorted(decision.facts.items()):
+            shown = ", ".join(value) if isinstance(value, list) else str(value)
+            table.add_row(f"fact: {name}", shown)
+        for passed in decision.passed_over:
+            table.add_row("passed over", passed)
+        console.print(table)

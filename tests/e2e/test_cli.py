@@ -166,3 +166,50 @@ def test_installed_console_script_runs(tmp_path: Path, env: dict[str, str]) -> N
     )
     assert completed.returncode == 0, completed.stderr
     assert "is at revision" in completed.stdout
+
+
+def test_rules_explain_tells_why_a_case_went_where_it_went(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    import sqlite3
+
+    from services.partners import WIRE_FIELDS
+
+    def partner_file(name: str, row: dict[str, str]) -> Path:
+        path = tmp_path / f"{name}.csv"
+        line = ";".join(row.get(field, "") for field in WIRE_FIELDS)
+        path.write_text(";".join(WIRE_FIELDS) + "\n" + line + "\n", encoding="utf-8")
+        return path
+
+    household = {"postcode": "7604AB", "huisnummer": "12", "geboortedatum": "1980-01-01"}
+    water = {
+        "signaalId": "V-1",
+        "signaalpartnerType": "Water",
+        "soort": "vroegsignaal",
+        "bedrag": "250.00",
+        "ontstaansdatum": "2026-08-01",
+        "signaaldatum": "2026-10-01",
+        **household,
+    }
+    rent = {**water, "signaalId": "H-1", "signaalpartnerType": "Huur", "signaaldatum": "2026-10-03"}
+    for partner, path in (
+        ("vitens", partner_file("vitens", water)),
+        ("beter-wonen", partner_file("beter-wonen", rent)),
+    ):
+        result = runner.invoke(app, ["ingest", "--partner", partner, str(path), "--json"], env=env)
+        assert result.exit_code == 0, result.output
+    database = env["HUB_DATABASE_URL"].removeprefix("sqlite+aiosqlite:///")
+    with sqlite3.connect(database) as connection:
+        [(stream,)] = connection.execute(
+            "SELECT DISTINCT stream_id FROM events WHERE event_type = 'CaseRouted'"
+        ).fetchall()
+
+    explained = runner.invoke(app, ["rules", "explain", stream], env=env)
+    unknown = runner.invoke(app, ["rules", "explain", "not-a-case"], env=env)
+
+    assert explained.exit_code == 0, explained.output
+    assert "Decision 1 of 2: vroeg-erop-af / vroeg-erop-af-noord" in explained.output
+    assert "Decision 2 of 2: schuldenspecialisten / wijkteam-noord" in explained.output
+    assert "meerdere-partners" in explained.output
+    assert "7604AB" not in explained.output  # the facts carry PC4 only
+    assert unknown.exit_code == 2
