@@ -60,6 +60,7 @@ from services.referrals.lifecycle import (
 )
 from services.referrals.sla import is_overdue
 from services.referrals.teams import Teams, load_teams
+from services.routing.config import Projects, load_projects
 from services.settings import Settings
 
 router = APIRouter(prefix="/v1", tags=["verwijzingen"])
@@ -181,6 +182,14 @@ def _teams(request: Request) -> Teams:
         teams = load_teams(Settings().config_dir)
         request.app.state.teams = teams
     return teams
+
+
+def _projects(request: Request) -> Projects:
+    projects: Projects | None = getattr(request.app.state, "projects", None)
+    if projects is None:
+        projects = load_projects(Settings().config_dir)
+        request.app.state.projects = projects
+    return projects
 
 
 def _team(request: Request) -> str:
@@ -473,7 +482,8 @@ async def _act(
         team = _team(request)
         referral_id = _referral_id(request, verwijzing_id)
         body = await _parse(request, model)
-        referral = await act(ReferralActions(_store(request)), team, referral_id, body)
+        actions = ReferralActions(_store(request), projects=_projects(request))
+        referral = await act(actions, team, referral_id, body)
         return JSONResponse(_referral(referral))
 
     return await _answer(request, work)

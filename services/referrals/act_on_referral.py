@@ -29,11 +29,12 @@ from sqlalchemy import update
 from events.base import DomainEvent
 from events.catalogue.referrals import ContactKind, PartOfDay
 from events.catalogue.vocabulary import Outcome
-from events.envelope import Metadata, NewEvent
+from events.envelope import Metadata, NewEvent, StreamState
 from events.store import SqlEventStore
 from services.intake.tables import household_cases
 from services.referrals import lifecycle
 from services.referrals.lifecycle import Referral
+from services.routing.config import Projects
 
 
 class ReferralNotFoundError(LookupError):
@@ -57,6 +58,10 @@ def stream_of(referral_id: uuid.UUID) -> str:
     return f"referral-{referral_id}"
 
 
+MANUAL_REROUTE = "handmatig-doorverwezen"
+"""The rule id on a referral that a team placed by hand."""
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -67,6 +72,8 @@ class ReferralActions:
 
     store: SqlEventStore
     clock: Callable[[], datetime] = field(default=_now)
+    projects: Projects | None = None
+    """For a reroute: the target project's status and SLA (without: default SLA, no check)."""
 
     async def load(self, team: str, referral_id: uuid.UUID) -> Referral:
         """The referral as its events left it; only for the team whose queue it is in."""
@@ -150,22 +157,52 @@ class ReferralActions:
         *,
         correlation_id: str | None = None,
     ) -> Referral:
-        """Record that the referral belongs in another team's or project's queue.
+        """Move the referral to another team's or project's queue, by hand.
 
-        Only the ``ReferralRerouted`` event of this referral is written. Placing a new
-        referral in the target queue (and moving the case's project and team in
-        ``household_cases``) is left for later: it needs the routing configuration to check
-        that the target team serves that project, and the outbox (item 5) to notify it.
-        Until then ``household_cases`` still points at this (now final) referral, so a
-        rerouted case that was never claimed could be routed again by a later signal.
+        In one transaction: this referral ends (``ReferralRerouted``), a new one is requested
+        in the target queue with the target project's SLA, and the case now points at the new
+        referral and counts as picked up, so a later signal does not route it again: a person
+        decided where it belongs. The target project must exist and be "in uitvoering".
         """
         at = self.clock()
-        return await self._act(
-            team,
-            referral_id,
-            lambda r: lifecycle.reroute(r, to_project, to_team, reason, at),
-            correlation_id=correlation_id,
+        referral, version = await self._load(team, referral_id)
+        ended = lifecycle.reroute(referral, to_project, to_team, reason, at)
+        project = self.projects.get(to_project) if self.projects is not None else None
+        if self.projects is not None and (project is None or not project.receives_referrals):
+            raise lifecycle.InvalidCommandError(
+                "to_project", "is not a project that receives referrals (in uitvoering)"
+            )
+        new_id = uuid.uuid4()
+        requested = lifecycle.request(
+            referral_id=new_id,
+            case_id=referral.case_id,
+            project=to_project,
+            team=to_team,
+            urgent=referral.urgent,
+            requested_on=at.date(),
+            rule_id=MANUAL_REROUTE,
+            **({"policy": project.sla} if project is not None else {}),
         )
+        metadata = Metadata(correlation_id=correlation_id, actor=f"team:{team}")
+        async with self.store.unit_of_work() as uow:
+            await uow.append(
+                stream_of(referral_id),
+                [NewEvent(event, metadata) for event in ended],
+                expected_version=version,
+            )
+            await uow.append(
+                stream_of(new_id),
+                [NewEvent(event, metadata) for event in requested],
+                expected_version=StreamState.NO_STREAM,
+            )
+            await uow.connection.execute(
+                update(household_cases)
+                .where(household_cases.c.referral_id == referral_id)
+                .values(project=to_project, team=to_team, referral_id=new_id, picked_up=True)
+            )
+        for event in ended:
+            referral = lifecycle.apply(referral, event)
+        return referral
 
     # -- the one way every command goes -------------------------------------------------------
 

@@ -473,3 +473,43 @@ async def test_the_openapi_document_describes_the_referral_resources(
     assert set(schema["properties"]) == {"soort", "bereikt", "datum", "dagdeel"}
     assert "Telefoon" in str(schema)
     assert "$defs" not in str(schema)
+
+
+async def test_a_reroute_places_a_new_referral_in_the_target_queue(
+    client: httpx.AsyncClient, intake: SignalIntake, store: SqlEventStore
+) -> None:
+    from sqlalchemy import select
+
+    from events.catalogue.referrals import ReferralRequested
+    from services.intake.tables import household_cases
+
+    referral_id = await routed_to_noord(intake)
+    unknown_project = await post(
+        client,
+        referral_id,
+        "doorverwijzen",
+        {"project": "bestaat-niet", "team": ZUID, "reden": "Verhuisd naar zuid"},
+    )
+    moved = await post(
+        client,
+        referral_id,
+        "doorverwijzen",
+        {"project": "vroeg-erop-af", "team": ZUID, "reden": "Verhuisd naar zuid"},
+    )
+    zuid_queue = await client.get("/v1/verwijzingen", headers=bearer(ZUID))
+
+    assert unknown_project.status_code == 400
+    assert names(unknown_project) == {"project"}
+    assert moved.status_code == 200, moved.text
+    requested = [
+        r.event
+        for r in await store.read_all(limit=1000)
+        if isinstance(r.event, ReferralRequested) and r.event.team == ZUID
+    ]
+    assert len(requested) == 1
+    assert requested[0].rule_id == "handmatig-doorverwezen"
+    listed = zuid_queue.json()["_embedded"]["verwijzingen"]
+    assert [item["id"] for item in listed] == [str(requested[0].referral_id)]
+    async with store.engine.connect() as conn:
+        [case] = (await conn.execute(select(household_cases))).all()
+    assert (case.team, case.referral_id, case.picked_up) == (ZUID, requested[0].referral_id, True)
