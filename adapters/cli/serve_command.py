@@ -19,9 +19,9 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8000, min=1, max=65535, help="TCP port."),
 ) -> None:
-    """Run the hub: the HTTP API on HOST:PORT, the projections following the log, and the
-    NATS JetStream intake when HUB_NATS_URL is set. On the embedded default no other server
-    is needed."""
+    """Run the hub: the HTTP API on HOST:PORT and the projections following the log; with
+    HUB_NATS_URL set also the NATS JetStream intake and the outbox relay (referral
+    notifications, partner feedback). On the embedded default no other server is needed."""
     settings = load_settings()
     broker = f"NATS {settings.nats_url}" if settings.nats_url else "no broker (HUB_NATS_URL unset)"
     console.print(f"Signaalhub on http://{host}:{port}/v1 — {broker}")
@@ -40,6 +40,17 @@ async def _keep_projections_current(settings: Settings) -> None:
         await store.close()
 
 
+async def _relay_outbox(settings: Settings, nats_url: str) -> None:
+    """Referral notifications and partner feedback from the outbox to NATS JetStream."""
+    from adapters.broker.outbox_relay import OutboxRelay
+
+    store = await open_migrated_event_store(settings)
+    try:
+        await OutboxRelay(store, nats_url).run(asyncio.Event())
+    finally:
+        await store.close()
+
+
 async def _serve(settings: Settings, host: str, port: int) -> None:
     config = uvicorn.Config(
         create_app(settings), host=host, port=port, log_level="warning", access_log=False
@@ -53,6 +64,7 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
         from adapters.broker.signal_intake import run_intake_broker
 
         tasks.append(asyncio.create_task(run_intake_broker(settings)))
+        tasks.append(asyncio.create_task(_relay_outbox(settings, settings.nats_url)))
     done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     for task in pending:
         task.cancel()
