@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -190,27 +190,13 @@ async def save_state(conn: AsyncConnection, state: IntakeState) -> None:
         await conn.execute(_insert_ignoring_duplicates(conn), state.personal_rows)
     if state.new_signals:
         await conn.execute(intake_signals.insert(), [vars(s).copy() for s in state.new_signals])
-    if state.changed_signals:
-        await conn.execute(
-            update(intake_signals)
-            .where(intake_signals.c.signal_id == bindparam("key_signal_id"))
-            .values(
-                last_hash=bindparam("last_hash"),
-                amount=bindparam("amount"),
-                signal_date=bindparam("signal_date"),
-                withdrawn=bindparam("withdrawn"),
-            ),
-            [
-                {
-                    "key_signal_id": s.signal_id,
-                    "last_hash": s.last_hash,
-                    "amount": s.amount,
-                    "signal_date": s.signal_date,
-                    "withdrawn": s.withdrawn,
-                }
-                for s in state.changed_signals.values()
-            ],
-        )
+    await _update_each(
+        conn,
+        intake_signals,
+        "signal_id",
+        state.changed_signals.values(),
+        ("last_hash", "amount", "signal_date", "withdrawn"),
+    )
     if state.new_keys:
         await conn.execute(
             household_keys.insert(),
@@ -225,28 +211,31 @@ async def save_state(conn: AsyncConnection, state: IntakeState) -> None:
         )
     if state.new_cases:
         await conn.execute(household_cases.insert(), [vars(c).copy() for c in state.new_cases])
-    if state.changed_cases:
+    await _update_each(
+        conn,
+        household_cases,
+        "case_id",
+        state.changed_cases.values(),
+        ("status", "active_signals", "project", "team", "referral_id", "outcome"),
+    )
+
+
+async def _update_each(
+    conn: AsyncConnection,
+    table: Table,
+    key: str,
+    rows: Iterable[object],
+    fields: tuple[str, ...],
+) -> None:
+    """One executemany UPDATE of ``fields`` for every row object, matched on ``key``."""
+    parameters = [
+        {f"key_{key}": getattr(row, key), **{name: getattr(row, name) for name in fields}}
+        for row in rows
+    ]
+    if parameters:
         await conn.execute(
-            update(household_cases)
-            .where(household_cases.c.case_id == bindparam("key_case_id"))
-            .values(
-                status=bindparam("status"),
-                active_signals=bindparam("active_signals"),
-                project=bindparam("project"),
-                team=bindparam("team"),
-                referral_id=bindparam("referral_id"),
-                outcome=bindparam("outcome"),
-            ),
-            [
-                {
-                    "key_case_id": c.case_id,
-                    "status": c.status,
-                    "active_signals": c.active_signals,
-                    "project": c.project,
-                    "team": c.team,
-                    "referral_id": c.referral_id,
-                    "outcome": c.outcome,
-                }
-                for c in state.changed_cases.values()
-            ],
+            update(table)
+            .where(table.c[key] == bindparam(f"key_{key}"))
+            .values({name: bindparam(name) for name in fields}),
+            parameters,
         )
