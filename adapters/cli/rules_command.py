@@ -56,7 +56,7 @@ def check(
         errors.print(f"{len(problems)} problem(s) in {file}")
         raise typer.Exit(1)
     version, rules, _ = parse_routing_rules(data, str(file))
-    table = Table(title=f"{file}: {len(rules)} rules, version {version}, no problems")
+    table = Table()
     for column in ("#", "id", "when", "then", "urgent"):
         table.add_column(column)
     for number, rule in enumerate(rules, start=1):
@@ -64,6 +64,13 @@ def check(
             str(number), rule.id, rule.when.describe(), rule.then, "yes" if rule.urgent else ""
         )
     console.print(table)
+    # The summary is its own soft-wrapped line: a table title wraps at the table's width,
+    # which would split it wherever a long path happens to end.
+    console.print(
+        f"{file}: {len(rules)} rules, version {version}, no problems",
+        soft_wrap=True,
+        highlight=False,
+    )
 
 
 @app.command("explain")
