@@ -47,6 +47,7 @@ bench: $(BENCH_STAMP)
 # Re-pin after changing dependencies in pyproject.toml.
 lock: $(STAMP)
 	$(BIN)/pip-compile -q --extra dev --generate-hashes --allow-unsafe --strip-extras -o requirements/lock.txt pyproject.toml
+	$(BIN)/pip-compile -q --generate-hashes --allow-unsafe --strip-extras -o requirements/runtime.txt pyproject.toml
 	$(BIN)/pip-compile -q --extra dev --extra bench --generate-hashes --allow-unsafe --strip-extras -o requirements/bench.txt pyproject.toml
 
 clean:

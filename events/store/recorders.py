@@ -80,8 +80,15 @@ async def _driver(conn: AsyncConnection) -> Any:
     return raw.driver_connection
 
 
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class PostgresRecorder:
     """asyncpg, inside the transaction SQLAlchemy began on the same connection."""
+
+    def __init__(self, clock: Callable[[], datetime] = utc_now) -> None:
+        self.clock = clock
 
     async def lock(self, conn: AsyncConnection) -> None:
         await self._in_transaction(conn)
@@ -125,7 +132,7 @@ class PostgresRecorder:
                 [new.event.schema_version for _, new in events],
                 [new.event.model_dump_json() for _, new in events],
                 [_metadata_json(new) for _, new in events],
-                datetime.now(UTC),
+                self.clock(),
             )
         except Exception as error:
             raise _append_error(error, appends) from None
@@ -152,7 +159,7 @@ class PostgresRecorder:
             else:
                 versions[stream_id] = version
         with paused_garbage_collection():
-            plan = plan_appends(appends, versions, stored, datetime.now(UTC))
+            plan = plan_appends(appends, versions, stored, self.clock())
         if plan.rows:
             columns = list(zip(*plan.rows, strict=True))
             await driver.execute(
@@ -204,6 +211,9 @@ class SqliteRecorder:
     hand-off SQLAlchemy's adapter uses internally, with one function for all of the work.
     """
 
+    def __init__(self, clock: Callable[[], datetime] = utc_now) -> None:
+        self.clock = clock
+
     async def lock(self, conn: AsyncConnection) -> None:
         # Write transactions begin with BEGIN IMMEDIATE: the database lock is already held.
         return None
@@ -212,7 +222,7 @@ class SqliteRecorder:
         self, conn: AsyncConnection, appends: Sequence[StreamAppend]
     ) -> list[AppendResult]:
         check_appends(appends)
-        plan: AppendPlan = await self._run(conn, _sqlite_append, appends)
+        plan: AppendPlan = await self._run(conn, _sqlite_append, appends, self.clock())
         return plan.results
 
     async def append_in_own_transaction(
@@ -220,7 +230,7 @@ class SqliteRecorder:
     ) -> list[AppendResult]:
         """BEGIN IMMEDIATE, append, COMMIT in a single hand-off: a lone append's fast path."""
         check_appends(appends)
-        plan: AppendPlan = await self._run(conn, _sqlite_append_transaction, appends)
+        plan: AppendPlan = await self._run(conn, _sqlite_append_transaction, appends, self.clock())
         return plan.results
 
     async def select_after(self, conn: AsyncConnection, after: int, limit: int) -> list[RawRow]:
@@ -254,7 +264,9 @@ class SqliteRecorder:
 # timestamps as "YYYY-MM-DD HH:MM:SS.ffffff" in UTC), so both paths read each other's rows.
 
 
-def _sqlite_append(db: sqlite3.Connection, appends: Sequence[StreamAppend]) -> AppendPlan:
+def _sqlite_append(
+    db: sqlite3.Connection, appends: Sequence[StreamAppend], now: datetime
+) -> AppendPlan:
     stream_ids, event_ids = check_appends(appends)
     versions = dict(
         db.execute(
@@ -271,7 +283,6 @@ def _sqlite_append(db: sqlite3.Connection, appends: Sequence[StreamAppend]) -> A
             _sqlite_params(hexes),
         )
     }
-    now = datetime.now(UTC)
     with paused_garbage_collection():
         plan = plan_appends(appends, versions, stored, now)
     if plan.rows:
@@ -285,11 +296,11 @@ def _sqlite_append(db: sqlite3.Connection, appends: Sequence[StreamAppend]) -> A
 
 
 def _sqlite_append_transaction(
-    db: sqlite3.Connection, appends: Sequence[StreamAppend]
+    db: sqlite3.Connection, appends: Sequence[StreamAppend], now: datetime
 ) -> AppendPlan:
     db.execute("BEGIN IMMEDIATE")
     try:
-        plan = _sqlite_append(db, appends)
+        plan = _sqlite_append(db, appends, now)
     except BaseException:
         db.execute("ROLLBACK")
         raise

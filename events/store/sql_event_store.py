@@ -24,8 +24,9 @@ The same lock makes duplicate-id detection and the expected-version check race f
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
+from datetime import datetime
 from typing import Any, Final
 
 from sqlalchemy import func, select
@@ -48,7 +49,13 @@ from events.store.append_plan import EMPTY_METADATA_JSON
 from events.store.engine import WRITE_OPTION, create_engine
 from events.store.gc_pause import paused_garbage_collection
 from events.store.notifier import Notifier
-from events.store.recorders import PostgresRecorder, RawRow, Recorder, SqliteRecorder
+from events.store.recorders import (
+    PostgresRecorder,
+    RawRow,
+    Recorder,
+    SqliteRecorder,
+    utc_now,
+)
 from events.store.schema import events_table
 
 # A statement trigger on the events table (migration 0002) notifies this channel on commit.
@@ -112,12 +119,17 @@ class SqlEventStore:
         registry: EventRegistry = catalogue,
         *,
         poll_interval: float = 1.0,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
+        """``clock`` gives each append's ``recorded_at``; a simulation (the demo's year of
+        work) or a test of ``--as-of`` reports passes its own."""
         self.engine = engine
         self.registry = registry
         self.poll_interval = poll_interval
         self.is_postgres = engine.dialect.name == "postgresql"
-        self.recorder: Recorder = PostgresRecorder() if self.is_postgres else SqliteRecorder()
+        self.recorder: Recorder = (
+            PostgresRecorder(clock) if self.is_postgres else SqliteRecorder(clock)
+        )
         self._notifier = Notifier()
         self._listener: AsyncConnection | None = None
         self._listener_lock = asyncio.Lock()

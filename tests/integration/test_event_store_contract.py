@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from events.envelope import Metadata, NewEvent, StreamState
+from events.envelope import Metadata, NewEvent, StreamAppend, StreamState
 from events.errors import ConcurrencyError, EventIdConflictError
 from events.store import SqlEventStore
 from tests.support.events import Colour, Counted, ThingHappened, counted
@@ -271,3 +271,19 @@ async def test_append_many_with_one_conflict_writes_nothing(store: SqlEventStore
                 ]
             )
     assert await store.read_stream("free") == []
+
+
+async def test_recorded_at_comes_from_the_stores_clock(store: SqlEventStore) -> None:
+    moment = datetime(2026, 3, 31, 22, 15, tzinfo=UTC)
+    clocked = SqlEventStore(store.engine, store.registry, clock=lambda: moment)
+    await clocked.append("clocked-lone", [counted(1)], StreamState.NO_STREAM)
+    async with clocked.unit_of_work() as uow:
+        await uow.append_many(
+            [
+                StreamAppend("clocked-a", [counted(2)], StreamState.NO_STREAM),
+                StreamAppend("clocked-b", [counted(3)], StreamState.NO_STREAM),
+            ]
+        )
+    recorded = [e for e in await store.read_all() if e.stream_id.startswith("clocked-")]
+    assert len(recorded) == 3
+    assert {e.recorded_at for e in recorded} == {moment}
