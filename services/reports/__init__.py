@@ -1,0 +1,1 @@
+"""Management reports and the DDAS export (DESIGN §8)."""
