@@ -156,7 +156,8 @@ class Report:
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON form: dates as ISO strings, everything else as is."""
-        return _jsonable(asdict(self))
+        result: dict[str, Any] = _jsonable(asdict(self))
+        return result
 
 
 def _jsonable(value: Any) -> Any:
