@@ -35,6 +35,7 @@ from sqlalchemy import (
     Update,
     and_,
     case,
+    func,
     insert,
     or_,
     select,
@@ -225,15 +226,60 @@ def overdue_condition(today: date) -> ColumnElement[bool]:
     )
 
 
+@dataclass(frozen=True)
+class QueueFilter:
+    """Which of a team's referrals to show. ``None`` means "any"."""
+
+    state: ReferralState | None = None
+    overdue: bool | None = None
+    project: str | None = None
+    include_closed: bool = False
+
+
+def _queue_conditions(team: str, today: date, wanted: QueueFilter) -> list[ColumnElement[bool]]:
+    q = referral_queue.c
+    conditions: list[ColumnElement[bool]] = [q.team == team]
+    if wanted.state is not None:
+        conditions.append(q.state == wanted.state.value)
+    elif not wanted.include_closed:
+        conditions.append(q.state.in_(OPEN_STATES))
+    if wanted.overdue is not None:
+        overdue = overdue_condition(today)
+        conditions.append(overdue if wanted.overdue else ~overdue)
+    if wanted.project is not None:
+        conditions.append(q.project == wanted.project)
+    return conditions
+
+
+async def team_queue_size(
+    conn: AsyncConnection, team: str, *, today: date, wanted: QueueFilter = QueueFilter()
+) -> int:
+    """How many referrals ``team_queue`` would list without a page limit."""
+    query = select(func.count()).select_from(referral_queue)
+    total = await conn.scalar(query.where(*_queue_conditions(team, today, wanted)))
+    return int(total or 0)
+
+
 async def team_queue(
-    conn: AsyncConnection, team: str, *, today: date, include_closed: bool = False
+    conn: AsyncConnection,
+    team: str,
+    *,
+    today: date,
+    include_closed: bool = False,
+    wanted: QueueFilter | None = None,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[QueueEntry]:
     """The referrals in ``team``'s queue: overdue first, then by the due date the team works
-    towards (``QueueEntry.next_due``), then by request date.
+    towards (``QueueEntry.next_due``), then by request date; filtered, and one page of
+    ``limit`` from ``offset`` when given. Filtering and paging run in the database, so a page
+    of a queue of ten thousand costs one indexed query, not ten thousand rows.
 
     Only open referrals (requested, claimed, in progress) unless ``include_closed``, which
     adds the ended ones (closed, rerouted away, cancelled) after all open ones.
     """
+    if wanted is None:
+        wanted = QueueFilter(include_closed=include_closed)
     q = referral_queue.c
     overdue = overdue_condition(today)
     next_due = case((q.contact_attempts == 0, q.first_contact_due), else_=q.closure_due)
@@ -252,9 +298,7 @@ async def team_queue(
         q.reached,
         q.outcome,
         case((overdue, 1), else_=0).label("overdue"),
-    ).where(q.team == team)
-    if not include_closed:
-        query = query.where(q.state.in_(OPEN_STATES))
+    ).where(*_queue_conditions(team, today, wanted))
     query = query.order_by(
         case((overdue, 0), else_=1),
         case((q.state.in_(OPEN_STATES), 0), else_=1),
@@ -262,6 +306,8 @@ async def team_queue(
         q.requested_on,
         q.referral_id,
     )
+    if limit is not None:
+        query = query.limit(limit).offset(offset)
     rows = (await conn.execute(query)).all()
     return [
         QueueEntry(

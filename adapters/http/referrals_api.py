@@ -43,7 +43,7 @@ from events.catalogue.referrals import ContactKind, PartOfDay
 from events.catalogue.vocabulary import Outcome
 from events.errors import ConcurrencyError
 from events.store import SqlEventStore
-from projections.referral_queue import QueueEntry, team_queue
+from projections.referral_queue import QueueEntry, QueueFilter, team_queue, team_queue_size
 from projections.runner import catch_up_all
 from services.clock import today
 from services.referrals.act_on_referral import (
@@ -412,19 +412,18 @@ async def list_referrals(
                 )
         store = _store(request)
         await catch_up_all(store)  # read your own writes: the queue is a projection
+        wanted_rows = QueueFilter(state=wanted, overdue=achterstallig, project=project)
         async with store.engine.connect() as conn:
-            entries = await team_queue(conn, team, today=today())
-        chosen = [
-            e
-            for e in entries
-            if (wanted is None or e.state is wanted)
-            and (achterstallig is None or e.overdue is achterstallig)
-            and (project is None or e.project == project)
-        ]
-        total = len(chosen)
-        pages = max(1, math.ceil(total / pagina_grootte))
-        start = (pagina - 1) * pagina_grootte
-        page = chosen[start : start + pagina_grootte]
+            total = await team_queue_size(conn, team, today=today(), wanted=wanted_rows)
+            pages = max(1, math.ceil(total / pagina_grootte))
+            page = await team_queue(
+                conn,
+                team,
+                today=today(),
+                wanted=wanted_rows,
+                limit=pagina_grootte,
+                offset=(pagina - 1) * pagina_grootte,
+            )
         body = {
             "_links": _paging_links(request, pagina, pages),
             "_embedded": {"verwijzingen": [_entry(e) for e in page]},

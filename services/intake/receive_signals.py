@@ -13,7 +13,7 @@ import json
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 from events.catalogue.cases import (
@@ -24,6 +24,7 @@ from events.catalogue.cases import (
     CaseSignalWithdrawn,
     SignalAttachedToCase,
 )
+from events.catalogue.referrals import ReferralCancelled
 from events.catalogue.signals import (
     RejectionReason,
     SignalReceived,
@@ -464,17 +465,32 @@ class SignalIntake:
                 )
             ]
             if decision.cancel_case:
+                reason = "every signal was withdrawn before the case was picked up"
                 case.status = "cancelled"
                 case_events.append(
                     NewEvent(
-                        CaseCancelled(
-                            case_id=case.case_id,
-                            reason="every signal was withdrawn before the case was picked up",
-                        ),
+                        CaseCancelled(case_id=case.case_id, reason=reason),
                         metadata,
                         next(event_id),
                     )
                 )
+                if case.referral_id is not None:
+                    # The team's queue must not keep a referral for a case that is gone; the
+                    # cancel also tells the team over its subject (outbox).
+                    cancelled = ReferralCancelled(
+                        referral_id=case.referral_id,
+                        reason=reason,
+                        cancelled_at=datetime.now(UTC),
+                    )
+                    batch.appends.append(
+                        StreamAppend(
+                            f"referral-{case.referral_id}",
+                            [NewEvent(cancelled, metadata, next(event_id))],
+                        )
+                    )
+                    load = batch.state.project_load
+                    if case.project is not None and load.get(case.project, 0) > 0:
+                        load[case.project] -= 1
             batch.state.case_changed(case)
             batch.appends.append(StreamAppend(f"case-{case.case_id}", case_events))
         return IntakeOutcome(

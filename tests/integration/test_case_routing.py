@@ -8,10 +8,10 @@ from decimal import Decimal
 import pytest
 
 import events.catalogue  # noqa: F401  (registers the domain events)
-from events.catalogue.cases import CaseClosed
-from events.catalogue.referrals import ReferralRequested, ReferralRerouted
+from events.catalogue.cases import CaseCancelled, CaseClosed
+from events.catalogue.referrals import ReferralCancelled, ReferralRequested, ReferralRerouted
 from events.catalogue.routing import CaseRouted
-from events.catalogue.vocabulary import Outcome, PartnerType
+from events.catalogue.vocabulary import Outcome, PartnerType, SignalKind
 from events.registry import EventRegistry, catalogue
 from events.store import SqlEventStore
 from tests.support.intake import person, routing_intake_for, signal, submit
@@ -138,3 +138,23 @@ async def test_a_young_resident_goes_to_the_jongeren_perspectief_fonds(
     decision = (await routed(store, outcome.case_id))[-1]
     assert isinstance(decision, CaseRouted)
     assert (decision.project, decision.team) == ("jongeren-perspectief-fonds", "jpf-almelo")
+
+
+async def test_withdrawing_the_only_signal_cancels_the_case_and_its_referral(
+    store: SqlEventStore,
+) -> None:
+    intake = routing_intake_for(store)
+    [outcome] = await intake.receive([submit(signal())])
+    [requested] = await referrals(store)
+    assert isinstance(requested, ReferralRequested)
+
+    await intake.receive(
+        [submit(signal(kind=SignalKind.WITHDRAWAL, signal_date=date(2026, 10, 2)))]
+    )
+
+    assert isinstance((await routed(store, outcome.case_id))[-1], CaseCancelled)
+    requested_again, cancelled = await referrals(store)
+    assert requested_again == requested
+    assert isinstance(cancelled, ReferralCancelled)
+    assert cancelled.referral_id == requested.referral_id
+    assert "withdrawn" in cancelled.reason
