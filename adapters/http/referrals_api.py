@@ -1,7 +1,8 @@
 """``/v1/verwijzingen``: a team works its own referral queue (DESIGN §7, §9; issue 4, item 4).
 
 NL API Design Rules: Dutch kebab-case resources, actions as sub-resources of the referral
-(``/oppakken``, ``/vrijgeven``, ``/contactpogingen``, ``/afsluiten``, ``/doorverwijzen``),
+(``/oppakken``, ``/vrijgeven``, ``/contactpogingen``, ``/afsluiten``, ``/doorverwijzen``,
+``/annuleren``),
 ``application/problem+json`` for every error, 400 listing every invalid field in
 ``invalidParams`` (by its Dutch name), 409 for a refused transition or a concurrent change.
 
@@ -131,6 +132,10 @@ class Contactpoging(_Body):
 class Afsluiten(_Body):
     eindresultaat: Outcome = Field(description="DDAS EnumEindresultaat.")
     datum: date
+
+
+class Annuleren(_Body):
+    reden: str = Field(min_length=1, max_length=500, description="Short work note.")
 
 
 class Doorverwijzen(_Body):
@@ -582,3 +587,18 @@ async def reroute_referral(request: Request, verwijzing_id: str) -> JSONResponse
         )
 
     return await _act(request, verwijzing_id, Doorverwijzen, act)
+
+
+@router.post(
+    "/verwijzingen/{verwijzing_id}/annuleren",
+    summary="The referral is no longer needed, before any contact attempt (reason required)",
+    responses=ACTION_PROBLEMS,
+    openapi_extra=_request_body(Annuleren),
+)
+async def cancel_referral(request: Request, verwijzing_id: str) -> JSONResponse:
+    async def act(
+        actions: ReferralActions, team: str, referral_id: uuid.UUID, body: Annuleren
+    ) -> Referral:
+        return await actions.cancel(team, referral_id, body.reden, correlation_id=_correlation_id())
+
+    return await _act(request, verwijzing_id, Annuleren, act)

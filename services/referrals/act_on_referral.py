@@ -12,6 +12,11 @@ decides under the store's append lock, and the expected version makes a claim an
 re-route of the same referral exclude each other. A release does not clear the mark: the case
 was picked up once (DDAS datum opgepakt stays), and its team keeps it, back in its queue.
 
+Closing or cancelling the referral ends its case in intake's state in the same unit of work
+(``household_cases.status`` closed with the outcome, or cancelled): the case's state is derived
+from its referral's events, so a later signal of the household opens a new case (and routing
+sees the earlier outcome) instead of attaching to a case nobody works on any more.
+
 Ownership is enforced here, not in the adapter: a referral of another team raises
 ``NotYourReferral`` before any command runs (a team sees and touches only its own queue,
 DESIGN §9).
@@ -145,6 +150,25 @@ class ReferralActions:
             referral_id,
             lambda r: lifecycle.close(r, outcome, closed_on),
             correlation_id=correlation_id,
+            case_change={"status": "closed", "outcome": outcome.value},
+        )
+
+    async def cancel(
+        self,
+        team: str,
+        referral_id: uuid.UUID,
+        reason: str | None,
+        *,
+        correlation_id: str | None = None,
+    ) -> Referral:
+        """The referral is no longer needed before any contact (debt paid, signal wrong)."""
+        at = self.clock()
+        return await self._act(
+            team,
+            referral_id,
+            lambda r: lifecycle.cancel(r, reason, at),
+            correlation_id=correlation_id,
+            case_change={"status": "cancelled"},
         )
 
     async def reroute(
@@ -223,6 +247,7 @@ class ReferralActions:
         *,
         correlation_id: str | None,
         marks_picked_up: bool = False,
+        case_change: dict[str, str] | None = None,
     ) -> Referral:
         referral, version = await self._load(team, referral_id)
         events = decide(referral)
@@ -238,6 +263,12 @@ class ReferralActions:
                     update(household_cases)
                     .where(household_cases.c.referral_id == referral_id)
                     .values(picked_up=True)
+                )
+            if case_change:
+                await uow.connection.execute(
+                    update(household_cases)
+                    .where(household_cases.c.referral_id == referral_id)
+                    .values(**case_change)
                 )
         for event in events:
             referral = lifecycle.apply(referral, event)

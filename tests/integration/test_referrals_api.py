@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -513,3 +514,78 @@ async def test_a_reroute_places_a_new_referral_in_the_target_queue(
     async with store.engine.connect() as conn:
         [case] = (await conn.execute(select(household_cases))).all()
     assert (case.team, case.referral_id, case.picked_up) == (ZUID, requested[0].referral_id, True)
+
+
+async def case_row(store: SqlEventStore, referral_id: uuid.UUID) -> Any:
+    async with store.engine.connect() as conn:
+        query = select(household_cases).where(household_cases.c.referral_id == referral_id)
+        return (await conn.execute(query)).one()
+
+
+async def test_cancelling_needs_a_reason_and_ends_the_case(
+    client: httpx.AsyncClient, intake: SignalIntake, store: SqlEventStore
+) -> None:
+    referral_id = await routed_to_noord(intake)
+
+    blank = await post(client, referral_id, "annuleren", {})
+    other_team = await post(client, referral_id, "annuleren", {"reden": "Betaald"}, team=ZUID)
+    cancelled = await post(client, referral_id, "annuleren", {"reden": "Schuld al betaald"})
+    again = await post(client, referral_id, "annuleren", {"reden": "Nog eens"})
+
+    assert blank.status_code == 400
+    assert names(blank) == {"reden"}
+    assert other_team.status_code == 403
+    assert cancelled.status_code == 200, cancelled.text
+    assert (cancelled.json()["status"], cancelled.json()["reden"]) == (
+        "geannuleerd",
+        "Schuld al betaald",
+    )
+    assert again.status_code == 409
+    assert again.json()["huidigeStatus"] == "geannuleerd"
+    assert (await case_row(store, referral_id)).status == "cancelled"
+    queue = await client.get("/v1/verwijzingen", headers=bearer(NOORD))
+    assert queue.json()["_embedded"]["verwijzingen"] == []
+    # A new, higher signal of the household after the cancel starts a new case and referral.
+    higher = signal("W-2", signal_date=date(2026, 10, 2), amount=Decimal("500.00"))
+    [later] = await intake.receive([submit(higher)])
+    assert later.case_id != (await case_row(store, referral_id)).case_id
+    assert await referral_of(store, later.case_id) != referral_id
+
+
+async def test_after_a_contact_attempt_a_referral_cannot_be_cancelled(
+    client: httpx.AsyncClient, intake: SignalIntake
+) -> None:
+    referral_id = await routed_to_noord(intake)
+    await post(client, referral_id, "oppakken", {"medewerker": "mw-7"})
+    await post(
+        client,
+        referral_id,
+        "contactpogingen",
+        {"soort": "Brief", "bereikt": False, "datum": "2026-10-05"},
+    )
+
+    refused = await post(client, referral_id, "annuleren", {"reden": "Betaald"})
+
+    assert refused.status_code == 409
+    assert refused.json()["huidigeStatus"] == "in-behandeling"
+
+
+async def test_closing_the_referral_closes_its_case_with_the_outcome(
+    client: httpx.AsyncClient, intake: SignalIntake, store: SqlEventStore
+) -> None:
+    referral_id = await routed_to_noord(intake)
+    await post(client, referral_id, "oppakken", {"medewerker": "mw-7"})
+    await post(
+        client,
+        referral_id,
+        "afsluiten",
+        {"eindresultaat": "Inwoner hoeft geen hulp vanuit vroegsignalering", "datum": "2026-10-05"},
+    )
+
+    row = await case_row(store, referral_id)
+    assert (row.status, row.outcome) == (
+        "closed",
+        "Inwoner hoeft geen hulp vanuit vroegsignalering",
+    )
+    [later] = await intake.receive([submit(signal("W-2", signal_date=date(2026, 10, 6)))])
+    assert later.case_id != row.case_id
