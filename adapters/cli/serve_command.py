@@ -7,11 +7,14 @@ import asyncio
 import typer
 import uvicorn
 
-from adapters.cli.running import console, load_settings, run
+from adapters.cli.running import console, errors, load_settings, run
 from adapters.http.app import create_app
 from projections.catalogue import all_projections
 from projections.runner import ProjectionRunner
 from services.bootstrap import open_migrated_event_store
+from services.config_files import ConfigError
+from services.referrals.teams import load_teams
+from services.routing.config import load_projects
 from services.settings import Settings
 
 
@@ -23,6 +26,12 @@ def serve(
     HUB_NATS_URL set also the NATS JetStream intake and the outbox relay (referral
     notifications, partner feedback). On the embedded default no other server is needed."""
     settings = load_settings()
+    try:  # fail fast, before a port is bound, on configuration the requests will need
+        load_teams(settings.config_dir)
+        load_projects(settings.config_dir)
+    except ConfigError as error:
+        errors.print(f"[red]error:[/red] {error}", highlight=False)
+        raise typer.Exit(1) from None
     broker = f"NATS {settings.nats_url}" if settings.nats_url else "no broker (HUB_NATS_URL unset)"
     console.print(f"Signaalhub on http://{host}:{port}/v1 — {broker}")
     try:

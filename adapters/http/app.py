@@ -15,6 +15,8 @@ from adapters.http.problems import problem
 from services.bootstrap import build_signal_intake, open_migrated_event_store
 from services.intake.receive_signals import SignalIntake
 from services.logging import correlation
+from services.referrals.teams import load_teams
+from services.routing.config import load_projects
 from services.settings import Settings
 
 API_VERSION = "1.0.0"
@@ -29,6 +31,10 @@ def create_app(settings: Settings, *, intake: SignalIntake | None = None) -> Fas
         if intake is not None:
             yield
             return
+        # Configuration is read at start-up, so a broken teams.toml or projects.toml stops
+        # the server with its error instead of failing the first request.
+        app.state.teams = load_teams(settings.config_dir)
+        app.state.projects = load_projects(settings.config_dir)
         store = await open_migrated_event_store(settings)
         app.state.store = store
         app.state.intake = build_signal_intake(settings, store)
@@ -46,6 +52,7 @@ def create_app(settings: Settings, *, intake: SignalIntake | None = None) -> Fas
         redoc_url=None,
         lifespan=lifespan,
     )
+    app.state.settings = settings
     app.include_router(signals_api.router)
     app.include_router(referrals_api.router)
     if intake is not None:

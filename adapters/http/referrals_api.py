@@ -181,10 +181,15 @@ def _store(request: Request) -> SqlEventStore:
     return store
 
 
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
 def _teams(request: Request) -> Teams:
     teams: Teams | None = getattr(request.app.state, "teams", None)
     if teams is None:
-        teams = load_teams(Settings().config_dir)
+        teams = load_teams(_settings(request).config_dir)
         request.app.state.teams = teams
     return teams
 
@@ -192,7 +197,7 @@ def _teams(request: Request) -> Teams:
 def _projects(request: Request) -> Projects:
     projects: Projects | None = getattr(request.app.state, "projects", None)
     if projects is None:
-        projects = load_projects(Settings().config_dir)
+        projects = load_projects(_settings(request).config_dir)
         request.app.state.projects = projects
     return projects
 

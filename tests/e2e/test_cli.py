@@ -213,3 +213,19 @@ def test_rules_explain_tells_why_a_case_went_where_it_went(
     assert "meerdere-partners" in explained.output
     assert "7604AB" not in explained.output  # the facts carry PC4 only
     assert unknown.exit_code == 2
+
+
+def test_serve_refuses_to_start_on_a_broken_teams_file(env: dict[str, str], tmp_path: Path) -> None:
+    import shutil
+
+    config = tmp_path / "config"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "config", config)
+    (config / "teams.toml").write_text('[[team]]\nid = "wijkteam-noord"\n', encoding="utf-8")
+
+    result = runner.invoke(
+        app, ["serve", "--port", "1"], env={**env, "HUB_CONFIG_DIR": str(config)}
+    )
+
+    assert result.exit_code == 1
+    assert "teams.toml" in result.output
+    assert "token_sha256" in result.output
