@@ -52,6 +52,7 @@ from services.referrals.act_on_referral import (
     ReferralActions,
     ReferralNotFoundError,
 )
+from services.referrals.case_details import CaseDetails, read_case_details
 from services.referrals.lifecycle import (
     Command,
     InvalidCommandError,
@@ -375,6 +376,49 @@ def _referral(referral: Referral) -> dict[str, Any]:
     }
 
 
+RESIDENT_NL = {
+    "bsn": "burgerservicenummer",
+    "initials": "voorletters",
+    "surname_prefix": "voorvoegsel",
+    "surname": "achternaam",
+    "birth_date": "geboortedatum",
+    "street": "straatnaam",
+    "house_number": "huisnummer",
+    "house_number_addition": "huisnummertoevoeging",
+    "postcode": "postcode",
+    "city": "plaatsnaam",
+    "phone": "telefoonnummer",
+    "email": "email",
+}
+
+
+def _case(details: CaseDetails) -> dict[str, Any]:
+    """The case behind a referral, in the wire vocabulary partners use (DESIGN §5)."""
+    return {
+        "id": str(details.case_id),
+        "signalen": [
+            {
+                "id": str(signal.signal_id),
+                "signaalpartner": signal.partner_id,
+                "signaalpartnerType": signal.partner_type,
+                "soort": signal.kind,
+                "bedrag": str(signal.amount),
+                "signaaldatum": signal.signal_date.isoformat(),
+                "crisissignaal": signal.crisis,
+                "warmeOverdracht": signal.warm_handover,
+                "ingetrokken": signal.withdrawn,
+                "klantnummer": signal.customer_number,
+            }
+            for signal in details.signals
+        ],
+        "inwoner": (
+            {RESIDENT_NL[key]: value for key, value in details.resident.items()}
+            if details.resident is not None
+            else None
+        ),
+    }
+
+
 # -- endpoints ---------------------------------------------------------------------------------
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {
@@ -468,15 +512,21 @@ def _paging_links(request: Request, page: int, pages: int) -> dict[str, dict[str
 
 @router.get(
     "/verwijzingen/{verwijzing_id}",
-    summary="One referral of the caller's team, with its contact attempts",
+    summary="One referral of the caller's team, with its contact attempts and its case: "
+    "the signals and the resident's details (_embedded.zaak)",
     responses=PROBLEMS,
 )
 async def get_referral(request: Request, verwijzing_id: str) -> JSONResponse:
     async def work() -> JSONResponse:
         team = _team(request)
         referral_id = _referral_id(request, verwijzing_id)
-        referral = await ReferralActions(_store(request)).load(team, referral_id)
-        return JSONResponse(_referral(referral))
+        store = _store(request)
+        referral = await ReferralActions(store).load(team, referral_id)
+        async with store.engine.connect() as conn:
+            details = await read_case_details(conn, referral.case_id)
+        body = _referral(referral)
+        body["_embedded"] = {"zaak": _case(details)}
+        return JSONResponse(body)
 
     return await _answer(request, work)
 

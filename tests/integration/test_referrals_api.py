@@ -21,7 +21,7 @@ import events.catalogue  # noqa: F401  (registers the domain events)
 from adapters.http import referrals_api
 from adapters.http.app import create_app
 from events.catalogue.referrals import ReferralRequested, ReferralRerouted
-from events.catalogue.vocabulary import PartnerType
+from events.catalogue.vocabulary import PartnerType, SignalKind
 from events.errors import ConcurrencyError
 from events.registry import EventRegistry, catalogue
 from events.store import SqlEventStore
@@ -32,7 +32,7 @@ from services.referrals.act_on_referral import ReferralActions
 from services.referrals.lifecycle import Referral
 from services.referrals.teams import Teams, load_teams, load_teams_file, token_hash
 from services.settings import Settings
-from tests.support.intake import BSN_B, person, routing_intake_for, signal, submit
+from tests.support.intake import BSN_A, BSN_B, person, routing_intake_for, signal, submit
 
 NOORD = "vroeg-erop-af-noord"
 ZUID = "vroeg-erop-af-zuid"
@@ -191,7 +191,9 @@ async def test_claim_two_contact_attempts_and_close_with_an_outcome(
     assert closed.json()["eindresultaat"] == "(Budget)advies en/of quick fix"
     assert closed.json()["toegestaneActies"] == []
     read = await client.get(f"/v1/verwijzingen/{referral_id}", headers=bearer(NOORD))
-    assert read.json() == closed.json()
+    without_case = {k: v for k, v in read.json().items() if k != "_embedded"}
+    assert without_case == closed.json()  # actions answer without the personal data
+    assert "_embedded" not in closed.json()
     after = await client.get("/v1/verwijzingen", headers=bearer(NOORD))
     assert after.json()["_embedded"]["verwijzingen"] == []  # the queue holds open referrals
     types = [r.event_type for r in await store.read_stream(f"referral-{referral_id}")]
@@ -589,3 +591,51 @@ async def test_closing_the_referral_closes_its_case_with_the_outcome(
     )
     [later] = await intake.receive([submit(signal("W-2", signal_date=date(2026, 10, 6)))])
     assert later.case_id != row.case_id
+
+
+async def test_reading_a_referral_shows_the_cases_signals_and_the_residents_details(
+    client: httpx.AsyncClient, intake: SignalIntake
+) -> None:
+    referral_id = await routed_to_noord(intake)
+    moved = person(street="Nieuwstraat", house_number=8, phone="0546-123456")
+    await intake.receive(
+        [
+            submit(
+                signal(
+                    "W-1",
+                    kind=SignalKind.UPDATE,
+                    amount=Decimal("150.00"),
+                    signal_date=date(2026, 10, 3),
+                    person=moved,
+                )
+            )
+        ]
+    )
+
+    read = await client.get(f"/v1/verwijzingen/{referral_id}", headers=bearer(NOORD))
+    stranger = await client.get(f"/v1/verwijzingen/{referral_id}", headers=bearer(ZUID))
+
+    assert read.status_code == 200, read.text
+    case = read.json()["_embedded"]["zaak"]
+    [only] = case["signalen"]
+    assert (only["signaalpartner"], only["signaalpartnerType"], only["bedrag"]) == (
+        "vitens",
+        "Water",
+        "150.00",
+    )
+    assert only["ingetrokken"] is False
+    resident = case["inwoner"]
+    assert (resident["achternaam"], resident["voorvoegsel"], resident["voorletters"]) == (
+        "Hoff",
+        "van 't",
+        "J.",
+    )
+    # The newest delivery's address and phone number, not the first one's.
+    assert (resident["straatnaam"], resident["huisnummer"], resident["telefoonnummer"]) == (
+        "Nieuwstraat",
+        8,
+        "0546-123456",
+    )
+    assert resident["burgerservicenummer"] == BSN_A
+    assert stranger.status_code == 403
+    assert "Hoff" not in stranger.text
