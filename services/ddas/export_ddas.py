@@ -1,0 +1,106 @@
+"""Use case: the DDAS delivery of a period, read from the log, checked, ready to write.
+
+read the log in pages up to the position it had when the export started → fold (pure) → load
+the personal data of the delivered signals → assemble → validate against the schema. An
+invalid document raises ``InvalidDeliveryError`` and is never returned, so it cannot be
+written. ``write_delivery`` writes a valid one; the file holds personal data, so only its
+owner may read it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Final
+
+from events.store import SqlEventStore
+from services.ddas.config import DdasConfig
+from services.ddas.delivery import DeliveryFold, Period
+from services.ddas.document import MunicipalityCounts, assemble_document
+from services.ddas.personal_details import load_client_details
+from services.ddas.validation import validate_delivery
+
+PAGE_SIZE: Final = 5000
+
+
+@dataclass(frozen=True)
+class DdasExport:
+    """A valid DDAS document and what it holds."""
+
+    document: dict[str, Any]
+    per_municipality: list[MunicipalityCounts]
+    up_to_position: int
+    """The log position the delivery includes; the same position gives the same content."""
+
+    @property
+    def signals(self) -> int:
+        return sum(c.signals for c in self.per_municipality)
+
+    @property
+    def cases(self) -> int:
+        return sum(c.cases for c in self.per_municipality)
+
+    @property
+    def contact_attempts(self) -> int:
+        return sum(c.contact_attempts for c in self.per_municipality)
+
+    @property
+    def signals_without_client(self) -> int:
+        return sum(c.signals_without_client for c in self.per_municipality)
+
+
+async def export_ddas(
+    store: SqlEventStore,
+    period: Period,
+    config: DdasConfig,
+    delivered_at: datetime,
+    *,
+    served_gemeentecodes: Iterable[str] = (),
+    progress: Callable[[int, int], None] | None = None,
+    page_size: int = PAGE_SIZE,
+) -> DdasExport:
+    """Build and validate the delivery for ``period``.
+
+    ``progress(position, last_position)`` is called after every page read. Raises
+    ``InvalidDeliveryError`` (with the first problems and their JSON paths) when the document
+    does not match the schema.
+    """
+    last = await store.last_position()
+    fold = DeliveryFold(period)
+    position = 0
+    while position < last:
+        page = await store.read_all(after=position, limit=page_size)
+        if not page:
+            break
+        fold.apply_all(r for r in page if r.position <= last)
+        position = page[-1].position
+        if progress is not None:
+            progress(min(position, last), last)
+    content = fold.result()
+    async with store.engine.connect() as conn:
+        details = await load_client_details(conn, (s.signal_id for s in content.signals))
+    document, counts = assemble_document(
+        content, details, config, delivered_at, served_gemeentecodes=served_gemeentecodes
+    )
+    validate_delivery(document)
+    return DdasExport(document, counts, last)
+
+
+def write_delivery(path: Path, document: dict[str, Any]) -> None:
+    """Write the document as UTF-8 JSON, atomically, readable by its owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
