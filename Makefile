@@ -43,6 +43,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.intake
 	$(BIN)/python -m bench.routing
+	$(BIN)/python -m bench.queue
 
 # Re-pin after changing dependencies in pyproject.toml.
 lock: $(STAMP)

@@ -55,6 +55,10 @@ from events.catalogue.referrals import (
     ReferralRerouted,
 )
 from events.envelope import RecordedEvent
+from events.store import SqlEventStore
+from events.store.schema import events_table
+from projections.checkpoints import read_checkpoint
+from projections.runner import ProjectionRunner
 from services.referrals.lifecycle import ReferralState
 
 metadata = MetaData()
@@ -328,3 +332,16 @@ async def team_queue(
         )
         for row in rows
     ]
+
+
+async def bring_queue_up_to_date(store: SqlEventStore) -> int:
+    """Read-your-writes for a listing: apply what the queue has not seen yet. Usually there is
+    nothing, and one query comparing the checkpoint with the log's head says so; catching up
+    only this projection keeps a listing independent of the other read models' work."""
+    async with store.engine.connect() as conn:
+        head = await conn.scalar(select(func.max(events_table.c.position)))
+        checkpoint = await read_checkpoint(conn, ReferralQueueProjection.name)
+    if head is None or checkpoint >= head:
+        return 0
+    applied = await ProjectionRunner(store, [ReferralQueueProjection()]).catch_up()
+    return applied[ReferralQueueProjection.name]

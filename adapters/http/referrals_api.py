@@ -44,8 +44,13 @@ from events.catalogue.referrals import ContactKind, PartOfDay
 from events.catalogue.vocabulary import Outcome
 from events.errors import ConcurrencyError
 from events.store import SqlEventStore
-from projections.referral_queue import QueueEntry, QueueFilter, team_queue, team_queue_size
-from projections.runner import catch_up_all
+from projections.referral_queue import (
+    QueueEntry,
+    QueueFilter,
+    bring_queue_up_to_date,
+    team_queue,
+    team_queue_size,
+)
 from services.clock import today
 from services.referrals.act_on_referral import (
     NotYourReferral,
@@ -465,7 +470,7 @@ async def list_referrals(
                     _invalid(request, [{"name": "status", "code": "invalid", "reason": reason}])
                 )
         store = _store(request)
-        await catch_up_all(store)  # read your own writes: the queue is a projection
+        await bring_queue_up_to_date(store)  # read your own writes: the queue is a projection
         wanted_rows = QueueFilter(state=wanted, overdue=achterstallig, project=project)
         async with store.engine.connect() as conn:
             total = await team_queue_size(conn, team, today=today(), wanted=wanted_rows)
