@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from projections.outbox import OutboxProjection
 from projections.projection import Projection
 from projections.referral_queue import ReferralQueueProjection
+from projections.report_facts import ReportFactsProjection
 
 
-def all_projections() -> list[Projection]:
-    return [ReferralQueueProjection(), OutboxProjection()]
+def all_projections(config_dir: Path | None = None) -> list[Projection]:
+    """Every projection; ``config_dir`` (default: ``HUB_CONFIG_DIR``) holds the wijken the
+    report facts group by."""
+    if config_dir is None:
+        from services.settings import Settings
+
+        config_dir = Settings().config_dir
+    return [
+        ReferralQueueProjection(),
+        OutboxProjection(),
+        ReportFactsProjection.from_config(config_dir),
+    ]

@@ -5,6 +5,11 @@ one transaction. Several hub instances may run the same projection: each page's 
 first takes a lock per projection (a transaction-scoped advisory lock on PostgreSQL; SQLite's
 single writer) and only then reads the checkpoint, so an instance that waited continues where
 the other one stopped and nothing is applied twice. The others stand by on that lock.
+
+Batches: a projection that also offers ``apply_batch(conn, page)`` (``BatchProjection``) gets
+each page at once instead of event by event, so it can fold the page in memory and write its
+rows in bulk: one statement per table and page instead of one per event. The checkpoint still
+moves in the same transaction, so exactly-once is unchanged.
 """
 
 from __future__ import annotations
@@ -14,10 +19,12 @@ import zlib
 from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 from sqlalchemy import delete, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from events.envelope import RecordedEvent
 from events.store import SqlEventStore
 from projections.checkpoints import forget_checkpoint, read_checkpoint, write_checkpoint
 from projections.projection import Projection
@@ -25,6 +32,13 @@ from services.logging import get_logger
 
 log = get_logger(__name__)
 PAGE_SIZE = 1000
+
+
+@runtime_checkable
+class BatchProjection(Protocol):
+    """A projection that applies a whole page of events, in position order, at once."""
+
+    async def apply_batch(self, conn: AsyncConnection, page: Sequence[RecordedEvent]) -> None: ...
 
 
 @dataclass
@@ -78,8 +92,11 @@ class ProjectionRunner:
                 await _lock(conn, projection.name)
                 position = await read_checkpoint(conn, projection.name)
                 page = await self.store.read_all(after=position, limit=self.page_size)
-                for recorded in page:
-                    await projection.apply(conn, recorded)
+                if isinstance(projection, BatchProjection):
+                    await projection.apply_batch(conn, page)
+                else:
+                    for recorded in page:
+                        await projection.apply(conn, recorded)
                 if page:
                     await write_checkpoint(conn, projection.name, page[-1].position)
             applied += len(page)

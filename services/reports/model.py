@@ -12,7 +12,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
-Granularity = Literal["week", "month", "quarter", "year"]
+Granularity = Literal["day", "week", "month", "quarter", "year"]
+"""``day`` only for the buckets of a week's chart; a report period is a week or longer."""
 
 Dimension = Literal["project", "team", "wijk", "partner_type"]
 """What a breakdown is grouped by."""
@@ -118,7 +119,11 @@ class SignalMix:
     multi_signal_households: int
     """Households with signals of two or more partners in the period."""
     repeat_households_12_months: int
-    """Households with a signal in the period and an earlier one in the 12 months before."""
+    """Households with a signal in the period and an earlier one in the 12 months before the
+    period began."""
+    resident_signals: int = 0
+    """Signals about residents of a configured municipality (``in_municipality``): the
+    numerator of ``signals_per_1000_inhabitants``."""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,256 @@
+"""Loading the facts a report needs and building it (DESIGN §8; issue 5, item 3).
+
+Two sources, one computation:
+
+- **now**: the read model of ``projections/report_facts.py``, filtered in SQL to what the
+  period and scope can touch (``build_report`` selects from there, and gives the same
+  figures for any superset of the facts it needs);
+- **as of a day** (``--as-of``): the event log replayed in memory, through the same pure
+  ``fold``, up to the end of that day in Europe/Amsterdam (the events recorded at or before
+  midnight). The log is in commit order and each append is stamped when it is written, so
+  reading stops at the first event stamped well after that moment (``REPLAY_MARGIN``; appends
+  racing for the lock may be stamped a little out of order); events in the margin are
+  skipped, not folded.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any, Final
+
+from pydantic import ValidationError
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from events.store import SqlEventStore
+from projections.checkpoints import read_checkpoint
+from projections.report_facts import (
+    ReportFactsProjection,
+    case_of,
+    referral_of,
+    report_cases,
+    report_referrals,
+    report_signals,
+    signal_of,
+    split_partner_types,
+)
+from services.clock import MUNICIPAL_TIME_ZONE
+from services.config_files import ConfigError, describe, load_toml
+from services.municipalities import Municipality
+from services.reports.build_report import (
+    ReportConfig,
+    ScopeArgs,
+    build_report,
+    twelve_months_before,
+)
+from services.reports.facts import (
+    CaseFacts,
+    ReferralFacts,
+    ReportState,
+    SignalFacts,
+    case_closure,
+    fold,
+    join,
+)
+from services.reports.model import Period, Report
+from services.routing.config import load_projects
+
+REPLAY_MARGIN: Final = timedelta(minutes=5)
+REPLAY_PAGE: Final = 5000
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    """What a user asks for: ``signaalhub report`` and ``/v1/rapportages`` take these."""
+
+    period: Period
+    project: str | None = None
+    team: str | None = None
+    as_of: date | None = None
+
+
+def load_report_config(config_dir: Path) -> ReportConfig:
+    """Project capacities (``projects.toml``) and inhabitants (``municipalities.toml``)."""
+    capacities = {p.id: p.capacity for p in load_projects(config_dir) if p.capacity}
+    path = config_dir / "municipalities.toml"
+    entries = load_toml(path).get("gemeente", [])
+    if not isinstance(entries, list):
+        raise ConfigError(f"{path}: entries are [[gemeente]] tables")
+    try:
+        inhabitants = sum(Municipality.model_validate(e).inhabitants for e in entries)
+    except ValidationError as error:
+        raise ConfigError(f"{path}: {describe(error)}") from None
+    return ReportConfig(capacities=capacities, inhabitants=inhabitants)
+
+
+def end_of_day(day: date) -> datetime:
+    """The last moment of ``day`` in Europe/Amsterdam: midnight at its end, as UTC."""
+    midnight = datetime.combine(day + timedelta(days=1), time(0), tzinfo=MUNICIPAL_TIME_ZONE)
+    return midnight.astimezone(UTC)
+
+
+async def load_report(
+    store: SqlEventStore,
+    request: ReportRequest,
+    config: ReportConfig,
+    projection: ReportFactsProjection,
+    *,
+    today: date,
+    now: datetime | None = None,
+) -> Report:
+    """The report for ``request``: from the read model, or replayed when ``as_of`` is set.
+
+    The read model is read as it is: run the projections' catch-up first for a current one.
+    """
+    generated_at = now or datetime.now(UTC)
+    if request.as_of is not None:
+        state = await replay_until(store, projection, end_of_day(request.as_of))
+        referrals: Sequence[ReferralFacts] = state.referral_facts()
+        signals: Sequence[SignalFacts] = state.signal_facts()
+        position = state.last_position
+    else:
+        args = _scope(request, config, today, generated_at, 0)
+        async with store.engine.connect() as conn:
+            position = await read_checkpoint(conn, projection.name)
+            referrals, signals = await read_facts(conn, args, config)
+    return build_report(
+        referrals, signals, config, _scope(request, config, today, generated_at, position)
+    )
+
+
+def _scope(
+    request: ReportRequest, config: ReportConfig, today: date, now: datetime, position: int
+) -> ScopeArgs:
+    return ScopeArgs(
+        period=request.period,
+        today=today,
+        generated_at=now,
+        project=request.project,
+        team=request.team,
+        as_of=request.as_of,
+        events_up_to_position=position,
+    )
+
+
+async def replay_until(
+    store: SqlEventStore, projection: ReportFactsProjection, moment: datetime
+) -> ReportState:
+    """The facts as they stood at ``moment``: the log folded up to it, in memory."""
+    state = ReportState(projection.wijk_of)
+    position = 0
+    stop_after = moment + REPLAY_MARGIN
+    while page := await store.read_all(after=position, limit=REPLAY_PAGE):
+        for recorded in page:
+            if recorded.recorded_at > stop_after:
+                return state
+            if recorded.recorded_at <= moment:
+                fold(state, recorded)
+        position = page[-1].position
+    return state
+
+
+# -- the read model ------------------------------------------------------------------------
+
+
+async def read_facts(
+    conn: AsyncConnection, args: ScopeArgs, config: ReportConfig
+) -> tuple[list[ReferralFacts], list[SignalFacts]]:
+    """The stored facts that the report of ``args`` can touch (a superset, in SQL)."""
+    referrals = await _referrals(conn, args, config)
+    referrals += await _case_closures(conn, args)
+    signals = await _signals(conn, args)
+    return referrals, signals
+
+
+def _relevant(args: ScopeArgs) -> Any:
+    """``build_report``'s relevance and scope filter as SQL."""
+    r = report_referrals.c
+    start, end = args.period.starts, args.period_end
+    condition = and_(r.requested_on <= end, or_(r.final_on.is_(None), r.final_on >= start))
+    if args.project is not None:
+        condition = and_(condition, r.project == args.project)
+    if args.team is not None:
+        condition = and_(condition, r.team == args.team)
+    return condition
+
+
+async def _referrals(
+    conn: AsyncConnection, args: ScopeArgs, config: ReportConfig
+) -> list[ReferralFacts]:
+    r, c = report_referrals.c, report_cases.c
+    condition = _relevant(args)
+    capacity_projects = [p for p in config.capacities if args.project in (None, p)]
+    if capacity_projects:
+        # Capacity counts every household ever referred to the project, whatever the team.
+        condition = or_(
+            condition,
+            and_(r.project.in_(capacity_projects), r.requested_on <= args.period_end),
+        )
+    query = select(
+        report_referrals,
+        c.household_id,
+        c.gemeentecode,
+        c.pc4,
+        c.wijk,
+        c.partner_types,
+        c.earliest_signal_date,
+        c.received_on,
+    ).join_from(report_referrals, report_cases, r.case_id == c.case_id, isouter=True)
+    rows = (await conn.execute(query.where(condition))).all()
+    return [join(referral_of(row), _case_part(row)) for row in rows]
+
+
+def _case_part(row: Any) -> CaseFacts | None:
+    """The case columns of a referral row; the case's own outcome is not needed there."""
+    if row.household_id is None:
+        return None
+    return CaseFacts(
+        case_id=row.case_id,
+        household_id=row.household_id,
+        gemeentecode=row.gemeentecode,
+        pc4=row.pc4,
+        wijk=row.wijk,
+        partner_types=split_partner_types(row.partner_types),
+        earliest_signal_date=row.earliest_signal_date,
+        received_on=row.received_on,
+    )
+
+
+async def _case_closures(conn: AsyncConnection, args: ScopeArgs) -> list[ReferralFacts]:
+    if args.project is not None or args.team is not None:
+        return []  # cases closed without a team belong to no project or team
+    c = report_cases.c
+    query = select(report_cases).where(
+        c.closed_on.between(args.period.starts, args.period_end), c.outcome.is_not(None)
+    )
+    return [case_closure(case_of(row)) for row in (await conn.execute(query)).all()]
+
+
+async def _signals(conn: AsyncConnection, args: ScopeArgs) -> list[SignalFacts]:
+    s = report_signals.c
+    start, end = args.period.starts, args.period_end
+    query: Select[Any] = select(report_signals).where(s.received_on.between(start, end))
+    if args.project is not None or args.team is not None:
+        cases = select(report_referrals.c.case_id).where(_relevant(args))
+        query = query.where(s.case_id.in_(cases))
+    in_period = [signal_of(row) for row in (await conn.execute(query)).all()]
+    # The same households' signals of the year before: what makes a household a repeat one.
+    households = sorted({signal.household_id for signal in in_period})
+    earlier: list[SignalFacts] = []
+    year_before = twelve_months_before(start)
+    for chunk in _chunks(households, 5000 if conn.dialect.name == "postgresql" else 500):
+        rows = await conn.execute(
+            select(report_signals).where(
+                s.household_id.in_(chunk), s.received_on >= year_before, s.received_on < start
+            )
+        )
+        earlier.extend(signal_of(row) for row in rows.all())
+    return in_period + earlier
+
+
+def _chunks(ids: Sequence[uuid.UUID], size: int) -> list[Sequence[uuid.UUID]]:
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
