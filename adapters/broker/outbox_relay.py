@@ -17,8 +17,8 @@ Log lines carry ids, subjects and counts only; message bodies are PII-free anywa
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from contextlib import suppress
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -27,7 +27,7 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 from nats.js.api import RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from events.store import SqlEventStore
 from projections.outbox import FEEDBACK_SUBJECTS, REFERRAL_SUBJECTS, outbox
@@ -101,6 +101,9 @@ def backoff_delay(failures: int, initial: float, maximum: float) -> float:
     return float(min(maximum, initial * 2 ** (failures - 1)))
 
 
+RELAY_LOCK_KEY = 0x5349474E414C5245  # "SIGNALRE": one relay round at a time per database
+
+
 class OutboxRelay:
     """Publishes the outbox of ``store`` on the NATS server at ``nats_url``."""
 
@@ -134,41 +137,69 @@ class OutboxRelay:
 
         Stops at the first failure: that row's ``attempts`` goes up, it stays unpublished, and
         ``failures`` counts the failed round. Never raises for a broker problem."""
+        async with self._turn() as ours:
+            if not ours:
+                return 0  # another hub's relay is publishing this round; it keeps the order
+            return await self._publish_round(limit)
+
+    @asynccontextmanager
+    async def _turn(self) -> AsyncIterator[bool]:
+        """Whether this relay may publish now. On PostgreSQL several hubs may run a relay;
+        one round at a time holds a transaction-scoped advisory lock, so rows go out in id
+        order from one publisher instead of twice from two (JetStream would drop the second
+        copy, but the order between hubs would be lost). SQLite has one hub."""
+        if self.store.engine.dialect.name != "postgresql":
+            yield True
+            return
+        async with self.store.engine.connect() as conn, conn.begin():
+            taken = await conn.scalar(
+                text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": RELAY_LOCK_KEY}
+            )
+            yield bool(taken)
+
+    async def _publish_round(self, limit: int) -> int:
         rows = await self._pending(limit)
         if not rows:
             self.failures = 0
             return 0
-        published = 0
-        for row in rows:
-            try:
-                jetstream = await self._connected()
-                ack = await jetstream.publish(
-                    self.topology.subject(row.subject),
-                    row.body.encode("utf-8"),
-                    timeout=self.publish_timeout,
-                    headers={MSG_ID_HEADER: row.message_id, "content-type": CLOUDEVENTS_JSON},
-                )
-            except Exception as error:  # NATS down, no PubAck, stream missing: try later
-                self.failures += 1
-                await self._count_attempt(row.id)
-                log.warning(
-                    "outbox.publish_failed",
-                    message_id=row.message_id,
-                    subject=row.subject,
-                    error_type=type(error).__name__,
-                    failures=self.failures,
-                    published=published,
-                )
-                await self._disconnect()
-                return published
-            await self._mark_published(row.id)
-            published += 1
-            if ack.duplicate:
-                log.info("outbox.already_published", message_id=row.message_id)
+        published: list[int] = []
+        try:
+            for row in rows:
+                try:
+                    jetstream = await self._connected()
+                    ack = await jetstream.publish(
+                        self.topology.subject(row.subject),
+                        row.body.encode("utf-8"),
+                        timeout=self.publish_timeout,
+                        headers={
+                            MSG_ID_HEADER: row.message_id,
+                            "content-type": CLOUDEVENTS_JSON,
+                        },
+                    )
+                except Exception as error:  # NATS down, no PubAck, stream missing: try later
+                    self.failures += 1
+                    await self._count_attempt(row.id)
+                    log.warning(
+                        "outbox.publish_failed",
+                        message_id=row.message_id,
+                        subject=row.subject,
+                        error_type=type(error).__name__,
+                        failures=self.failures,
+                        published=len(published),
+                    )
+                    await self._disconnect()
+                    return len(published)
+                published.append(row.id)
+                if ack.duplicate:
+                    log.info("outbox.already_published", message_id=row.message_id)
+        finally:
+            # One transaction for the round's acknowledged rows. A crash before it only means
+            # those rows go out again, and JetStream drops them by their message id.
+            await self._mark_published(published)
         self.failures = 0
         if published:
-            log.info("outbox.published", count=published)
-        return published
+            log.info("outbox.published", count=len(published))
+        return len(published)
 
     async def run(self, stop: asyncio.Event, *, limit: int = 500) -> None:
         """Publish until ``stop`` is set: right away while rows keep coming, every
@@ -200,11 +231,13 @@ class OutboxRelay:
         async with self.store.engine.connect() as conn:
             return (await conn.execute(query)).all()
 
-    async def _mark_published(self, row_id: int) -> None:
+    async def _mark_published(self, row_ids: Sequence[int]) -> None:
+        if not row_ids:
+            return
         async with self.store.engine.begin() as conn:
             await conn.execute(
                 update(outbox)
-                .where(outbox.c.id == row_id, outbox.c.published_at.is_(None))
+                .where(outbox.c.id.in_(row_ids), outbox.c.published_at.is_(None))
                 .values(published_at=datetime.now(UTC))
             )
 

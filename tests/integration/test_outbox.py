@@ -585,3 +585,31 @@ async def eventually(value: Any, expected: object) -> None:
         if asyncio.get_running_loop().time() > deadline:
             pytest.fail(f"timed out waiting for {expected!r}")
         await asyncio.sleep(0.05)
+
+
+@pytest.mark.nats
+@pytest.mark.postgres
+async def test_only_one_relay_publishes_a_round_at_a_time(
+    postgres_store: SqlEventStore, nats_url: str, topology: OutboxTopology
+) -> None:
+    from sqlalchemy import text
+
+    from adapters.broker.outbox_relay import RELAY_LOCK_KEY
+
+    store = postgres_store
+    found = await outbox_with_every_kind(store)
+    relay = OutboxRelay(store, nats_url, topology=topology)
+    async with jetstream_at(nats_url, topology) as js:
+        try:
+            async with store.engine.connect() as other_hub, other_hub.begin():
+                # Another hub's relay is in the middle of its round.
+                await other_hub.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": RELAY_LOCK_KEY}
+                )
+                assert await relay.publish_pending() == 0
+                assert await unpublished(store) == len(found)
+            assert await relay.publish_pending() == len(found)  # its turn, once the other is done
+        finally:
+            await relay.close()
+        messages = await delivered(js, topology)
+    assert len(messages) == len(found)
