@@ -11,6 +11,7 @@ from adapters.cli import (
     ingest_command,
     projection_commands,
     queue_command,
+    report_command,
     rules_command,
     serve_command,
     settings_command,
@@ -30,6 +31,7 @@ app.add_typer(projection_commands.app, name="projections")
 app.command("demo")(demo_command.demo)
 app.command("ingest")(ingest_command.ingest)
 app.command("queue")(queue_command.queue)
+app.command("report")(report_command.report)
 app.command("serve")(serve_command.serve)
 app.command("settings")(settings_command.show_settings)
 

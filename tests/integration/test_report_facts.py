@@ -4,14 +4,19 @@ replayed from the log (DESIGN §8; issue 5, items 1-3)."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner, Result
 
 import events.catalogue  # noqa: F401  (registers the domain events)
+from adapters.cli.main import app
 from events.envelope import NewEvent, RecordedEvent
 from events.registry import EventRegistry, catalogue
 from events.store import SqlEventStore
@@ -23,11 +28,14 @@ from projections.report_facts import (
     report_signals,
 )
 from projections.runner import ProjectionRunner
+from services.bootstrap import open_migrated_event_store
 from services.reports.build_report import ReportConfig
 from services.reports.facts import ReportState, fold
 from services.reports.load_report import ReportRequest, load_report
 from services.reports.model import Report
 from services.reports.periods import parse_period
+from services.settings import Settings
+from tests.support.intake import CONFIG as CONFIG_DIR
 from tests.support.reports import config_wijken, march_2026
 
 CONFIG = ReportConfig(capacities={"doorbraakmethode": 375}, inhabitants=73_000)
@@ -167,3 +175,78 @@ async def test_as_of_replays_the_log_up_to_the_end_of_that_day(
     assert (voa_then.new, voa_then.open, voa_then.in_progress, voa_then.closed) == (3, 1, 1, 0)
     assert (voa_now.new, voa_now.closed) == (5, 2)
     assert then.scope.events_up_to_position < now.scope.events_up_to_position
+
+
+# -- the command line -----------------------------------------------------------------------
+
+
+@pytest.fixture
+async def hub_file(tmp_path: Path) -> str:
+    """A SQLite hub holding the March 2026 history, as the CLI opens it."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite3'}"
+    moment = [NOW]
+    store = await open_migrated_event_store(Settings(database_url=url), clock=lambda: moment[0])
+    try:
+        await record(store, moment, march_2026().log)
+    finally:
+        await store.close()
+    return url
+
+
+def report_cli(url: str, *args: str) -> Result:
+    env = {"HUB_DATABASE_URL": url, "HUB_LOG_FORMAT": "json", "HUB_CONFIG_DIR": str(CONFIG_DIR)}
+    return CliRunner().invoke(app, ["report", *args], env=env)
+
+
+async def test_the_report_command_catches_up_and_prints_json(hub_file: str) -> None:
+    result = await asyncio.to_thread(
+        report_cli, hub_file, "--period", "2026-03", "--format", "json"
+    )
+
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    # The figures of tests/unit/test_build_report.py, through the projection the command
+    # brought up to date itself.
+    assert data["caseload"]["project"][2] == {
+        "group": "vroeg-erop-af",
+        "new": 5,
+        "open": 1,
+        "claimed": 1,
+        "in_progress": 0,
+        "closed": 2,
+        "overdue": 1,
+    }
+    assert data["outcomes"]["project"][-1]["bereik"] == {
+        "numerator": 3,
+        "denominator": 4,
+        "value": 0.75,
+    }
+    assert data["scope"]["events_up_to_position"] == len(march_2026().log)
+
+
+async def test_the_report_command_as_of_and_its_errors(hub_file: str, tmp_path: Path) -> None:
+    then = await asyncio.to_thread(
+        report_cli, hub_file, "--period", "2026-03", "--as-of", "2026-03-10", "--format", "json"
+    )
+    assert then.exit_code == 0, then.output
+    data = json.loads(then.stdout)
+    assert data["scope"]["as_of"] == "2026-03-10"
+    assert [r["closed"] for r in data["caseload"]["project"]] == [0, 0, 0]
+
+    table = await asyncio.to_thread(report_cli, hub_file, "--period", "2026-03")
+    assert table.exit_code == 0, table.output
+    assert "Management report 2026-03" in table.stdout
+    assert "75.0 % (3/4)" in table.stdout
+
+    bad = await asyncio.to_thread(report_cli, hub_file, "--period", "2026-13")
+    assert bad.exit_code == 2
+    assert "there is no month 13" in bad.output
+    no_out = await asyncio.to_thread(report_cli, hub_file, "--format", "xlsx")
+    assert no_out.exit_code == 2
+    assert "--out" in no_out.output
+    workbook = tmp_path / "report.xlsx"
+    written = await asyncio.to_thread(
+        report_cli, hub_file, "--period", "2026-03", "--format", "xlsx", "--out", str(workbook)
+    )
+    assert written.exit_code == 0, written.output
+    assert workbook.stat().st_size > 0
