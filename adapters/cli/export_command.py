@@ -49,16 +49,21 @@ class _ReadProgress:
             if last < PROGRESS_FROM_EVENTS:
                 return
             self._bar = Progress(
-                TextColumn("Reading the event log"),
+                TextColumn("{task.description}"),
                 BarColumn(),
                 MofNCompleteColumn(),
                 console=console,
                 transient=True,
             )
             self._bar.start()
-            self._task = self._bar.add_task("read", total=last)
+            self._task = self._bar.add_task("Reading the event log", total=last)
         assert self._task is not None
         self._bar.update(self._task, completed=position)
+
+    def stage(self, description: str) -> None:
+        """A step after reading: shown in place of the bar's text once a bar is showing."""
+        if self._bar is not None and self._task is not None:
+            self._bar.update(self._task, description=description)
 
     def close(self) -> None:
         if self._bar is not None:
@@ -121,6 +126,7 @@ async def _export(
             datetime.now(UTC),
             served_gemeentecodes=served,
             progress=progress,
+            stage=progress.stage,
         )
     finally:
         await store.close()

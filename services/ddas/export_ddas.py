@@ -62,11 +62,13 @@ async def export_ddas(
     *,
     served_gemeentecodes: Iterable[str] = (),
     progress: Callable[[int, int], None] | None = None,
+    stage: Callable[[str], None] | None = None,
     page_size: int = PAGE_SIZE,
 ) -> DdasExport:
     """Build and validate the delivery for ``period``.
 
-    ``progress(position, last_position)`` is called after every page read. Raises
+    ``progress(position, last_position)`` is called after every page read, ``stage(what)``
+    when a step after reading starts (validating a year takes seconds). Raises
     ``InvalidDeliveryError`` (with the first problems and their JSON paths) when the document
     does not match the schema.
     """
@@ -82,11 +84,15 @@ async def export_ddas(
         if progress is not None:
             progress(min(position, last), last)
     content = fold.result()
+    if stage is not None:
+        stage("Loading client details")
     async with store.engine.connect() as conn:
         details = await load_client_details(conn, (s.signal_id for s in content.signals))
     document, counts = assemble_document(
         content, details, config, delivered_at, served_gemeentecodes=served_gemeentecodes
     )
+    if stage is not None:
+        stage("Validating against the DDAS schema")
     validate_delivery(document)
     return DdasExport(document, counts, last)
 

@@ -105,6 +105,7 @@ async def test_a_month_of_signals_exports_a_valid_delivery_with_the_right_number
             delete(personal_data).where(personal_data.c.subject_id == waiting.signal_id)
         )
     pages: list[tuple[int, int]] = []
+    stages: list[str] = []
 
     export = await export_ddas(
         store,
@@ -113,6 +114,7 @@ async def test_a_month_of_signals_exports_a_valid_delivery_with_the_right_number
         DELIVERED_AT,
         served_gemeentecodes=["0141"],
         progress=lambda position, last: pages.append((position, last)),
+        stage=stages.append,
         page_size=4,
     )
 
@@ -171,6 +173,7 @@ async def test_a_month_of_signals_exports_a_valid_delivery_with_the_right_number
     assert [p for p, _ in pages] == sorted(p for p, _ in pages)
     assert len(pages) > 1
     assert pages[-1] == (last, last)
+    assert stages == ["Loading client details", "Validating against the DDAS schema"]
 
 
 async def test_the_next_month_holds_only_what_happened_in_it(store: SqlEventStore) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from jsonschema import Draft202012Validator
 
 from events.base import DomainEvent
 from events.catalogue.cases import (
@@ -51,6 +52,8 @@ from services.ddas.document import assemble_document, delivery_timestamp
 from services.ddas.validation import (
     InvalidDeliveryError,
     ddas_schema,
+    ddas_validator,
+    inline_references,
     schema_problems,
     validate_delivery,
 )
@@ -651,6 +654,40 @@ def test_a_broken_document_fails_with_json_paths() -> None:
         "$.leveringen[1].vroegsignalen[0].bedrag",
     }
     assert "'client' is a required property" in str(raised.value)
+
+
+def test_the_inlined_schema_finds_exactly_what_the_original_finds() -> None:
+    original = Draft202012Validator(ddas_schema(), format_checker=ddas_validator().format_checker)
+    document = json.loads((NATIONAL / "meervoudigVoorbeeld.json").read_text(encoding="utf-8"))
+    broken = copy.deepcopy(document)
+    levering = broken["leveringen"][0]
+    levering["vroegsignalen"][0].update(bedrag=1.5, status="Opgepakt", signaaldatum="1-1-2025")
+    levering["vroegsignalen"][0]["client"]["Geboortedatum"] = "1985-02-30"
+    levering["vroegsignalen"][1]["signaalpartner"]["type"] = "Bank"
+    levering["vroegsignaalzaken"][0]["vroegsignalen"] = []
+    levering["vroegsignaalzaken"][1]["contactpogingen"][0]["dagdeel"] = "Nacht"
+    levering["aanleverende_organisatie"]["contactpersoonen"][0]["email"] = "geen-adres"
+    broken["leveringen"][1]["teller"] = "2"
+
+    def found(errors: Any) -> set[tuple[str, str]]:
+        return {(e.json_path, e.message) for e in errors}
+
+    expected = found(original.iter_errors(broken))
+    assert len(expected) == 9
+    assert found(ddas_validator().iter_errors(broken)) == expected
+    assert "$ref" not in json.dumps(inline_references(ddas_schema()))
+
+
+def test_only_local_references_are_inlined() -> None:
+    with pytest.raises(ValueError, match="cannot inline"):
+        inline_references({"properties": {"a": {"$ref": "https://example.invalid/s.json"}}})
+    both = inline_references(
+        {
+            "$defs": {"n": {"type": "integer"}},
+            "properties": {"a": {"$ref": "#/$defs/n", "type": "string"}},
+        }
+    )
+    assert both["properties"]["a"] == {"allOf": [{"type": "integer"}, {"type": "string"}]}
 
 
 def test_date_times_need_a_zone() -> None:
