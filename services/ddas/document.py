@@ -25,7 +25,8 @@ class MunicipalityCounts:
     cases: int
     contact_attempts: int
     signals_without_client: int
-    """Signals whose personal data was missing or erased: delivered with an empty client."""
+    """Signals whose personal data was missing or wholly erased: delivered with an empty
+    ``client``."""
 
 
 def delivery_timestamp(moment: datetime) -> str:
@@ -53,16 +54,18 @@ def assemble_document(
     leveringen: list[dict[str, Any]] = []
     counts: list[MunicipalityCounts] = []
     for teller, code in enumerate(codes, start=1):
-        signals = [s for s in content.signals if s.gemeentecode == code]
+        signals = [
+            vroegsignaal(signal, client_details.get(signal.signal_id))
+            for signal in content.signals
+            if signal.gemeentecode == code
+        ]
         cases = [c for c in content.cases if c.gemeentecode == code]
         leveringen.append(
             {
                 "teller": teller,
                 "gemeentecode": code,
                 "aanleverende_organisatie": config.organisation_for(code).as_ddas(),
-                "vroegsignalen": [
-                    vroegsignaal(signal, client_details.get(signal.signal_id)) for signal in signals
-                ],
+                "vroegsignalen": signals,
                 "vroegsignaalzaken": [vroegsignaalzaak(c) for c in cases],
             }
         )
@@ -72,7 +75,7 @@ def assemble_document(
                 signals=len(signals),
                 cases=len(cases),
                 contact_attempts=sum(len(c.attempts) for c in cases),
-                signals_without_client=sum(not client_details.get(s.signal_id) for s in signals),
+                signals_without_client=sum(not signal["client"] for signal in signals),
             )
         )
     document: dict[str, Any] = {

@@ -505,15 +505,19 @@ def test_erased_personal_data_leaves_an_empty_but_valid_client() -> None:
     log = Log()
     log.signal(ids(1), ids(100), date(2026, 1, 5))
     log.signal(ids(2), ids(101), date(2026, 1, 6))
+    log.signal(ids(3), ids(102), date(2026, 1, 7))
     content = fold_delivery(log.events, JANUARY)
     config = load_ddas_config(CONFIG)
+    erased = dict.fromkeys(PERSON)  # every field erased, the row still there
+    details = {ids(1): None, ids(2): erased, ids(3): PERSON}
 
-    document, [counts] = assemble_document(content, {ids(1): None}, config, DELIVERED_AT)
+    document, [counts] = assemble_document(content, details, config, DELIVERED_AT)
 
     validate_delivery(document)
     clients = [s["client"] for s in document["leveringen"][0]["vroegsignalen"]]
-    assert clients == [{}, {}]
-    assert (counts.signals, counts.signals_without_client) == (2, 2)
+    assert clients[:2] == [{}, {}]
+    assert clients[2]["Achternaam"] == "Hoff"
+    assert (counts.signals, counts.signals_without_client) == (3, 2)
 
 
 def test_erased_fields_are_left_out_and_contact_details_never_exported() -> None:
