@@ -1,111 +1,107 @@
-"""`signaalhub demo`: generate a month of partner files, ingest them, show what happened."""
+"""`signaalhub demo`: a simulated year of the hub for Almelo, on the embedded default.
+
+Synthetic partner files for every month are ingested through the file channel on the month's
+last day, the teams work their queues day by day through the referral use cases, the
+projections catch up, and the command prints what happened, then the management report.
+
+Volume: 500 signals a month, 6,000 a year. Dutch municipalities received on average 4
+signals per 1,000 inhabitants per month in 2023 (Divosa Monitor Vroegsignalering Schulden);
+Almelo (about 73,000 inhabitants) has more households with arrears than the average, which
+we assume at 1.7 times: about 6.8 per 1,000 a month, 500 signals. An assumption of the demo.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
-from functools import partial
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
+from adapters.cli.demo_year import DemoYear, add_summary, open_simulation_store, run_demo_year
 from adapters.cli.running import console, load_settings, run
-from adapters.files.ingest_files import IngestSummary, ingest_files
+from adapters.files.ingest_files import IngestSummary
 from events.catalogue.cases import CaseClosed, CaseOpened, SignalAttachedToCase
 from events.catalogue.routing import CaseRouted
 from events.catalogue.vocabulary import Outcome
 from events.envelope import RecordedEvent
 from events.store import SqlEventStore
 from projections.log_summary import LogSummary, summarise_log
-from services.bootstrap import build_signal_intake, open_migrated_event_store
 from services.clock import today
+from services.referrals.lifecycle import ReferralState
 from services.settings import Settings
-from services.synthetic_partner_files import SyntheticMunicipality, write_month
+from services.simulation.simulate_year import months_before
 
-
-def _months_before(day: date, count: int) -> list[tuple[int, int]]:
-    """The ``count`` whole months before ``day``'s month, oldest first."""
-    months = []
-    year, month = day.year, day.month
-    for _ in range(count):
-        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
-        months.append((year, month))
-    return months[::-1]
+SIGNALS_PER_MONTH = 500
+REJECTS = Path("var") / "rejects"
 
 
 def demo(
-    signals: int = typer.Option(1200, min=1, max=1_000_000, help="Signals per month."),
-    months: int = typer.Option(1, min=1, max=24, help="How many months, ending last month."),
+    signals: int = typer.Option(SIGNALS_PER_MONTH, min=1, max=1_000_000, help="Signals per month."),
+    months: int = typer.Option(12, min=1, max=24, help="How many months, ending last month."),
     seed: int = typer.Option(2026, help="Seed of the synthetic data (same seed, same data)."),
     out: Path = typer.Option(Path("var/demo"), help="Where the partner files are written."),
 ) -> None:
-    """Generate synthetic partner files for Almelo, ingest them through the file channel,
-    and show the result.
+    """Simulate a year of the hub for Almelo: partner files ingested month by month, teams
+    working their queues day by day, projections, and the management report.
 
     Uses HUB_DATABASE_URL (by default a SQLite file under ./var/, no server needed). Running
-    it twice with the same seed shows idempotency: the second run records only duplicates.
+    it again on the same database records no signal twice (every one is reported as a
+    duplicate) and simulates the teams' work only for the days after the last recorded event.
     """
     settings = load_settings()
-    run(_demo(settings, signals, _months_before(today(), months), seed, out))
+    run(_demo(settings, signals, months_before(today(), months), seed, out))
 
 
 async def _demo(
     settings: Settings, count: int, months: list[tuple[int, int]], seed: int, out: Path
 ) -> None:
     first, last = months[0], months[-1]
+    on = today()
     console.print(
         f"[bold]Signaalhub demo[/bold] — {count} synthetic signals a month for Almelo (0141), "
-        f"{first[0]}-{first[1]:02d} to {last[0]}-{last[1]:02d}, into "
-        f"{settings.redacted_database_url()}"
+        f"{first[0]}-{first[1]:02d} to {last[0]}-{last[1]:02d}, teams at work until "
+        f"yesterday, into {settings.redacted_database_url()}"
     )
-    store = await open_migrated_event_store(settings)
+    store, clock = await open_simulation_store(settings, months)
     try:
-        intake = build_signal_intake(settings, store)
-        partners = list(intake.partners)
-        municipality = SyntheticMunicipality(seed, partners=partners)
-        results: dict[str, IngestSummary] = {}
-        rejects = Path("var") / "rejects"
-        for year, month in months:
-            folder = out / f"{year:04d}-{month:02d}"
-            files = write_month(municipality, year, month, count, folder, partners)
-            console.print(f"Wrote {len(files)} partner files to {folder}/")
-            total = sum(path.stat().st_size for path in files)
-            with Progress(
-                "{task.description}",
-                BarColumn(),
-                DownloadColumn(),
-                TimeElapsedColumn(),
-                console=console,
-            ) as progress:
-                task = progress.add_task(f"Ingesting {year}-{month:02d}", total=total)
-                advance = partial(progress.advance, task)
-                for path in files:
-                    partner = intake.partners.get(path.stem.split("-", 2)[2])
-                    assert partner is not None
-                    summary = await ingest_files(
-                        intake,
-                        partner,
-                        [path],
-                        rejects / f"{path.stem}.csv",
-                        today=today(),
-                        on_bytes=advance,
-                    )
-                    _add(results.setdefault(partner.id, IngestSummary()), summary)
+        year = await run_demo_year(
+            settings,
+            store,
+            clock,
+            months=months,
+            signals_per_month=count,
+            seed=seed,
+            out=out,
+            rejects=REJECTS,
+            today=on,
+            console=console,
+        )
         log = await summarise_log(store)
         example = await _example_case(store, log)
     finally:
         await store.close()
-    _print_ingest(results, rejects)
+    _print_ingest(year.ingest, REJECTS)
     _print_log(log)
-    _print_caseload(log)
+    _print_caseload(year, log, on)
+    _print_outcomes(year)
     _print_case(example)
+    _print_where(year, out)
+    print_management_report(settings, on)
 
 
-def _add(total: IngestSummary, part: IngestSummary) -> None:
-    total.accepted += part.accepted
-    total.duplicates += part.duplicates
-    total.rejected += part.rejected
+def print_management_report(settings: Settings, as_of: date) -> None:
+    """REPORT HOOK (issue 5, item 5) — the one place where the demo ends with the management
+    report: print it in the terminal (``signaalhub report``) and write the HTML report and the
+    DDAS export under ./var/, telling the user where. Until ``services.reports`` and
+    ``adapters/cli/report_command.py`` land, it says which commands will show them."""
+    console.print(
+        f"[bold]Management report[/bold] as of {as_of}: run [cyan]signaalhub report[/cyan] "
+        "(terminal, --format html --out var/demo-report.html) and "
+        "[cyan]signaalhub export ddas[/cyan] (DDAS delivery under var/) on the same database "
+        f"({settings.redacted_database_url()})."
+    )
 
 
 async def _example_case(store: SqlEventStore, summary: LogSummary) -> list[RecordedEvent]:
@@ -124,7 +120,7 @@ def _print_ingest(results: dict[str, IngestSummary], rejects: Path) -> None:
         table.add_row(
             partner_id, str(summary.accepted), str(summary.duplicates), str(summary.rejected)
         )
-        _add(total, summary)
+        add_summary(total, summary)
     table.add_row(
         "all", str(total.accepted), str(total.duplicates), str(total.rejected), style="bold"
     )
@@ -162,18 +158,80 @@ def _print_log(summary: LogSummary) -> None:
     console.print(mix)
 
 
-def _print_caseload(summary: LogSummary) -> None:
-    caseload = summary.caseload
+_STATES = (
+    ("waiting", (ReferralState.REQUESTED,)),
+    ("in hand", (ReferralState.CLAIMED, ReferralState.IN_PROGRESS)),
+    ("closed", (ReferralState.CLOSED,)),
+    ("moved", (ReferralState.REROUTED, ReferralState.CANCELLED)),
+)
+
+
+def _print_caseload(year: DemoYear, log: LogSummary, on: date) -> None:
+    caseload = year.work.caseload(on)
     if not caseload:
         return
-    table = Table(title="Caseload per project and team (where routing placed each case)")
-    table.add_column("project or outcome")
-    table.add_column("team")
-    table.add_column("cases", justify="right")
-    for (target, team), n in sorted(caseload.items(), key=lambda item: (-item[1], item[0])):
-        table.add_row(target, team or "— (closed)", str(n))
-    table.caption = f"{sum(caseload.values())} routed cases; rules in config/routing.toml"
+    table = Table(title=f"Caseload per project and team on {on} (referrals)")
+    table.add_column("project / team")
+    table.add_column("total", justify="right")
+    for name, _ in _STATES:
+        table.add_column(name, justify="right")
+    table.add_column("overdue", justify="right")
+    by_project: dict[str, dict[str, Counter[str]]] = {}
+    for (project, team), counts in caseload.items():
+        by_project.setdefault(project, {})[team] = counts
+    total: Counter[str] = Counter()
+    for project, teams in sorted(by_project.items()):
+        project_total: Counter[str] = sum(teams.values(), Counter())
+        table.add_row(*_caseload_row(project, project_total), style="bold")
+        for team, counts in sorted(teams.items()):
+            table.add_row(*_caseload_row(f"  {team}", counts))
+        total.update(project_total)
+    table.add_section()
+    table.add_row(*_caseload_row("all projects", total), style="bold")
+    closed_by_rules = sum(n for (_, team), n in log.caseload.items() if not team)
+    table.caption = (
+        "in hand: claimed or in progress; moved: rerouted or cancelled; overdue: open past "
+        f"its SLA due date. {closed_by_rules} cases were closed by routing rules without a "
+        "referral."
+    )
     console.print(table)
+
+
+def _caseload_row(name: str, counts: Counter[str]) -> list[str]:
+    states = [sum(counts[s.value] for s in group) for _, group in _STATES]
+    return [name, str(sum(states)), *map(str, states), str(counts["overdue"])]
+
+
+def _print_outcomes(year: DemoYear) -> None:
+    outcomes = year.work.outcomes()
+    if not outcomes:
+        return
+    table = Table(title="How the teams closed their referrals (DDAS eindresultaat)")
+    table.add_column("outcome")
+    table.add_column("referrals", justify="right")
+    table.add_column("share", justify="right")
+    closed = sum(outcomes.values())
+    for outcome, n in outcomes.most_common():
+        table.add_row(outcome, str(n), f"{n / closed:.0%}")
+    work = year.work
+    table.caption = f"{work.actions} team actions recorded on {work.days} simulated days" + (
+        f", {len(work.refused)} refused" if work.refused else ""
+    )
+    console.print(table)
+
+
+def _print_where(year: DemoYear, out: Path) -> None:
+    files = sum(len(paths) for paths in year.files.values())
+    seconds = ", ".join(f"{step} {s:.1f} s" for step, s in year.seconds.items())
+    console.print(
+        f"Partner files: {files} in {out}/ (one folder per month); rejections in {REJECTS}/"
+    )
+    console.print(f"Took {seconds}; projections applied {sum(year.projections.values())} events.")
+    if year.work.played_after is not None:
+        console.print(
+            f"The database already held events up to {year.work.played_after} (an earlier run): "
+            "nothing was recorded twice, and the teams' work was simulated only after that day."
+        )
 
 
 def _print_case(history: list[RecordedEvent]) -> None:

@@ -1,0 +1,1 @@
+"""Simulations for the demo: synthetic teams working their referral queues."""
