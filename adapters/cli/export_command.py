@@ -106,7 +106,11 @@ def ddas(
         raise typer.Exit(1) from None
     finally:
         progress.close()
-    write_delivery(out, export.document)
+    try:
+        write_delivery(out, export.document)
+    except OSError as error:
+        errors.print(f"[red]error:[/red] cannot write {out}: {error.strerror or error}")
+        raise typer.Exit(1) from None
     _print_summary(export, period, out)
 
 

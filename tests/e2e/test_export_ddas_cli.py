@@ -155,6 +155,31 @@ async def test_a_wrong_header_or_period_exits_2_and_says_why(
     assert not out.exists()
 
 
+async def test_an_unwritable_file_is_an_error_not_a_traceback(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    await ingest_october(env["HUB_DATABASE_URL"])
+    (tmp_path / "taken").mkdir()  # a directory where the file should go
+
+    result = await invoke(
+        [
+            "export",
+            "ddas",
+            "--from",
+            "2026-10-01",
+            "--to",
+            "2026-10-31",
+            "--out",
+            str(tmp_path / "taken"),
+        ],
+        env,
+    )
+
+    assert result.exit_code == 1
+    assert f"cannot write {tmp_path / 'taken'}" in result.output.replace("\n", "")
+    assert list(tmp_path.glob(".taken.*")) == []  # the temporary file is gone
+
+
 async def test_a_quiet_period_still_reports_each_served_municipality(
     env: dict[str, str], tmp_path: Path
 ) -> None:
