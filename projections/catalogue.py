@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from projections.audit_trail import AuditTrailProjection
 from projections.outbox import OutboxProjection
 from projections.projection import Projection
 from projections.referral_queue import ReferralQueueProjection
@@ -21,4 +22,5 @@ def all_projections(config_dir: Path | None = None) -> list[Projection]:
         ReferralQueueProjection(),
         OutboxProjection(),
         ReportFactsProjection.from_config(config_dir),
+        AuditTrailProjection(),
     ]

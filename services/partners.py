@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from events.catalogue.vocabulary import PartnerType
+from services.access.tokens import check_sha256_hex, owner_of, token_hash
 from services.config_files import ConfigError, describe, load_toml
 
 PARTNER_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -73,7 +74,14 @@ class Partner(BaseModel):
     name: str
     types: tuple[PartnerType, ...] = Field(min_length=1)
     source: str
+    api_key_sha256: str | None = None
+    """Hex SHA-256 of the partner's HTTP API key; without it the partner cannot use HTTP."""
     file: FileMapping | None = None
+
+    @field_validator("api_key_sha256")
+    @classmethod
+    def _hex_digest(cls, value: str | None) -> str | None:
+        return None if value is None else check_sha256_hex(value)
 
     @field_validator("id")
     @classmethod
@@ -111,6 +119,24 @@ class Partners:
 
     def by_source(self, source: str) -> Partner | None:
         return self._by_source.get(source)
+
+    def partner_for_key(self, api_key: str) -> Partner | None:
+        """The partner whose HTTP API key this is; None for an unknown or empty key."""
+        owner = owner_of(
+            api_key, ((p.id, p.api_key_sha256) for p in self if p.api_key_sha256 is not None)
+        )
+        return self._by_id.get(owner) if owner is not None else None
+
+    def with_api_keys(self, keys: Mapping[str, str]) -> Partners:
+        """A copy with ``{partner id: API key}`` set (tests, a demo); only hashes are kept."""
+        return Partners(
+            [
+                p.model_copy(update={"api_key_sha256": token_hash(keys[p.id])})
+                if p.id in keys
+                else p
+                for p in self
+            ]
+        )
 
     def __iter__(self) -> Iterator[Partner]:
         return iter(self._by_id.values())

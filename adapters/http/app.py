@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 
 from adapters.http import referrals_api, signals_api
 from adapters.http.problems import problem
+from services.access.users import load_users
 from services.bootstrap import build_signal_intake, open_migrated_event_store
 from services.intake.receive_signals import SignalIntake
 from services.logging import correlation
@@ -31,10 +32,6 @@ def create_app(settings: Settings, *, intake: SignalIntake | None = None) -> Fas
         if intake is not None:
             yield
             return
-        # Configuration is read at start-up, so a broken teams.toml or projects.toml stops
-        # the server with its error instead of failing the first request.
-        app.state.teams = load_teams(settings.config_dir)
-        app.state.projects = load_projects(settings.config_dir)
         store = await open_migrated_event_store(settings)
         app.state.store = store
         app.state.intake = build_signal_intake(settings, store)
@@ -53,6 +50,11 @@ def create_app(settings: Settings, *, intake: SignalIntake | None = None) -> Fas
         lifespan=lifespan,
     )
     app.state.settings = settings
+    # Configuration is read here, so a broken teams.toml, users.toml or projects.toml stops
+    # the server with its error instead of failing the first request. Tests replace them.
+    app.state.teams = load_teams(settings.config_dir)
+    app.state.users = load_users(settings.config_dir)
+    app.state.projects = load_projects(settings.config_dir)
     app.include_router(signals_api.router)
     app.include_router(referrals_api.router)
     if intake is not None:

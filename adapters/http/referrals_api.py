@@ -39,6 +39,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
+from adapters.http.auth import Refused, require
 from adapters.http.problems import problem
 from events.catalogue.referrals import ContactKind, PartOfDay
 from events.catalogue.vocabulary import Outcome
@@ -51,6 +52,7 @@ from projections.referral_queue import (
     team_queue,
     team_queue_size,
 )
+from services.access.principals import Role
 from services.clock import today
 from services.referrals.act_on_referral import (
     NotYourReferral,
@@ -66,9 +68,7 @@ from services.referrals.lifecycle import (
     TransitionRefused,
 )
 from services.referrals.sla import is_overdue
-from services.referrals.teams import Teams, load_teams
-from services.routing.config import Projects, load_projects
-from services.settings import Settings
+from services.routing.config import Projects
 
 router = APIRouter(prefix="/v1", tags=["verwijzingen"])
 M = TypeVar("M", bound=BaseModel)
@@ -187,40 +187,13 @@ def _store(request: Request) -> SqlEventStore:
     return store
 
 
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-def _teams(request: Request) -> Teams:
-    teams: Teams | None = getattr(request.app.state, "teams", None)
-    if teams is None:
-        teams = load_teams(_settings(request).config_dir)
-        request.app.state.teams = teams
-    return teams
-
-
 def _projects(request: Request) -> Projects:
-    projects: Projects | None = getattr(request.app.state, "projects", None)
-    if projects is None:
-        projects = load_projects(_settings(request).config_dir)
-        request.app.state.projects = projects
+    projects: Projects = request.app.state.projects
     return projects
 
 
 def _team(request: Request) -> str:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    team = _teams(request).team_for_token(token.strip()) if scheme.lower() == "bearer" else None
-    if team is None:
-        response = problem(
-            401,
-            "Niet geauthenticeerd",
-            "Send the team's token as 'Authorization: Bearer <token>'.",
-            instance=request.url.path,
-        )
-        response.headers["WWW-Authenticate"] = 'Bearer realm="signaalhub"'
-        raise _Problem(response)
-    return team
+    return require(request, Role.TEAM).id
 
 
 def _referral_id(request: Request, value: str) -> uuid.UUID:
@@ -276,7 +249,7 @@ async def _answer(request: Request, work: Callable[[], Awaitable[JSONResponse]])
     """Run ``work`` and turn every refusal into its problem+json answer."""
     try:
         return await work()
-    except _Problem as refused:
+    except (_Problem, Refused) as refused:
         return refused.response
     except ReferralNotFoundError as error:
         return _not_found(request, error.referral_id)

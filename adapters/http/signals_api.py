@@ -1,4 +1,5 @@
-"""``POST /v1/signalen``: a partner delivers one signal as a CloudEvent."""
+"""``POST /v1/signalen``: a partner delivers one signal as a CloudEvent, authenticated with its
+API key (``partners.toml`` holds the key's SHA-256)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from adapters.http.auth import Refused, require
 from adapters.http.problems import invalid_params, problem
 from adapters.signals.cloudevent import (
     binary_envelope,
@@ -15,6 +17,7 @@ from adapters.signals.cloudevent import (
     submission_from,
 )
 from events.catalogue.vocabulary import Channel
+from services.access.principals import Role
 from services.clock import today
 from services.intake.receive_signals import IntakeOutcome, SignalIntake
 from services.logging import get_logger
@@ -57,6 +60,8 @@ SIGNAL_EXAMPLE: dict[str, Any] = {
         200: {"description": "Duplicate: this signal was received before; nothing written."},
         201: {"description": "Accepted."},
         400: {"description": "Rejected, with every invalid field (problem+json)."},
+        401: {"description": "No or an unknown API key (problem+json)."},
+        403: {"description": "The key is not a partner's (problem+json)."},
         413: {"description": "The body is too large."},
     },
     openapi_extra={
@@ -73,6 +78,10 @@ SIGNAL_EXAMPLE: dict[str, Any] = {
     },
 )
 async def post_signal(request: Request) -> JSONResponse:
+    try:
+        caller = require(request, Role.PARTNER)
+    except Refused as refused:
+        return refused.response
     body = await request.body()
     if len(body) > MAX_BODY_BYTES:
         return problem(
@@ -87,7 +96,14 @@ async def post_signal(request: Request) -> JSONResponse:
     )
     intake: SignalIntake = request.app.state.intake
     submission = submission_from(
-        envelope, body, partners=intake.partners, channel=Channel.HTTP, today=today()
+        envelope,
+        body,
+        partners=intake.partners,
+        channel=Channel.HTTP,
+        today=today(),
+        # A partner delivers only as itself: another partner's source is rejected (and kept,
+        # under the caller's name, with the reason).
+        expected_partner=intake.partners.get(caller.id),
     )
     [outcome] = await intake.receive([submission])
     log.info("signal_received_over_http", status=outcome.status, partner=submission.partner_id)

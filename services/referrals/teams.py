@@ -1,24 +1,22 @@
 """Teams that work their queue over the HTTP API (``HUB_CONFIG_DIR/teams.toml``, DESIGN §9).
 
-Each team has one bearer token; the configuration holds only its SHA-256, so a leaked config
-file gives no access. A presented token is hashed and compared with every configured hash in
-constant time (``hmac.compare_digest``), so the answer time does not tell how close a guess was.
+Each team has one bearer token; the configuration holds only its SHA-256 (see
+``services.access.tokens`` for how a presented token is matched).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from services.access.tokens import check_sha256_hex, owner_of, token_hash
 from services.config_files import ConfigError, describe, load_toml
 
 TEAM_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+__all__ = ["Team", "TeamConfigError", "Teams", "load_teams", "load_teams_file", "token_hash"]
 
 
 class TeamConfigError(ConfigError):
@@ -41,15 +39,7 @@ class Team(BaseModel):
     @field_validator("token_sha256")
     @classmethod
     def _hex_digest(cls, value: str) -> str:
-        value = value.strip().lower()
-        if not SHA256_HEX.fullmatch(value):
-            raise ValueError("must be the hex SHA-256 of the token (64 characters 0-9a-f)")
-        return value
-
-
-def token_hash(token: str) -> str:
-    """The hex SHA-256 of a bearer token, as ``token_sha256`` holds it."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+        return check_sha256_hex(value)
 
 
 class Teams:
@@ -73,15 +63,7 @@ class Teams:
 
     def team_for_token(self, token: str) -> str | None:
         """The id of the team that owns ``token``; None for an unknown or empty token."""
-        if not token:
-            return None
-        presented = token_hash(token).encode("ascii")
-        found: str | None = None
-        for team in self._teams:
-            # Compare with every team (no early exit) so the time does not tell which matched.
-            if hmac.compare_digest(presented, team.token_sha256.encode("ascii")):
-                found = team.id
-        return found
+        return owner_of(token, ((team.id, team.token_sha256) for team in self._teams))
 
     def __contains__(self, team_id: object) -> bool:
         return any(t.id == team_id for t in self._teams)

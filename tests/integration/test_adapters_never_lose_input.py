@@ -24,7 +24,7 @@ from events.store import SqlEventStore
 from events.store.engine import create_engine
 from services.partners import WIRE_FIELDS
 from services.settings import Settings
-from tests.support.intake import intake_for
+from tests.support.intake import intake_for, partner_key, with_partner_keys
 
 FUZZ = settings(
     max_examples=60,
@@ -57,9 +57,9 @@ async def sqlite_hub_store(tmp_path: Path) -> AsyncIterator[SqlEventStore]:
 async def test_any_http_body_gets_an_answer_and_a_record(
     sqlite_hub_store: SqlEventStore, body: bytes
 ) -> None:
-    app = create_app(Settings(), intake=intake_for(sqlite_hub_store))
+    app = create_app(Settings(), intake=with_partner_keys(intake_for(sqlite_hub_store)))
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://hub"
+        transport=httpx.ASGITransport(app=app), base_url="http://hub", headers=partner_key()
     ) as http:
         response = await http.post("/v1/signalen", content=body)
     assert response.status_code in {200, 201, 400}
@@ -84,9 +84,9 @@ async def test_any_cloud_event_data_ends_accepted_duplicate_or_rejected(
         "type": "nl.signaalhub.signaal",
         "data": data,
     }
-    app = create_app(Settings(), intake=intake_for(sqlite_hub_store))
+    app = create_app(Settings(), intake=with_partner_keys(intake_for(sqlite_hub_store)))
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://hub"
+        transport=httpx.ASGITransport(app=app), base_url="http://hub", headers=partner_key()
     ) as http:
         response = await http.post("/v1/signalen", content=json.dumps(event).encode())
     assert response.status_code in {200, 201, 400}

@@ -11,10 +11,12 @@ import pytest
 
 import events.catalogue  # noqa: F401  (registers the domain events)
 from adapters.http.app import create_app
+from events.catalogue.signals import SignalReceived, SignalRejected
 from events.registry import EventRegistry, catalogue
 from events.store import SqlEventStore
+from services.referrals.teams import Teams
 from services.settings import Settings
-from tests.support.intake import intake_for
+from tests.support.intake import PARTNER_KEYS, intake_for, partner_key, with_partner_keys
 
 
 @pytest.fixture
@@ -24,9 +26,11 @@ def registry() -> EventRegistry:
 
 @pytest.fixture
 async def client(store: SqlEventStore) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(Settings(), intake=intake_for(store))
+    app = create_app(Settings(), intake=with_partner_keys(intake_for(store)))
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://hub") as http:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://hub", headers=partner_key("vitens")
+    ) as http:
         yield http
 
 
@@ -132,3 +136,53 @@ async def test_openapi_document_and_health_need_no_authentication(
     assert spec.status_code == health.status_code == 200
     assert "/v1/signalen" in spec.json()["paths"]
     assert health.json() == {"status": "ok"}
+
+
+async def test_without_a_partner_key_nothing_is_accepted(client: httpx.AsyncClient) -> None:
+    anonymous = await client.post("/v1/signalen", json=cloud_event(), headers={"Authorization": ""})
+    wrong = await client.post(
+        "/v1/signalen", json=cloud_event(), headers={"Authorization": "Bearer guessed"}
+    )
+
+    assert anonymous.status_code == 401
+    assert anonymous.headers["content-type"] == "application/problem+json"
+    assert wrong.status_code == 401
+
+
+async def test_an_api_key_header_works_as_well(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/v1/signalen",
+        json=cloud_event(),
+        headers={"Authorization": "", "X-Api-Key": PARTNER_KEYS["vitens"]},
+    )
+    assert response.status_code == 201, response.text
+
+
+async def test_a_partner_cannot_deliver_as_another_partner(
+    client: httpx.AsyncClient, store: SqlEventStore
+) -> None:
+    as_vitens = cloud_event()  # its source is Vitens'
+
+    response = await client.post("/v1/signalen", json=as_vitens, headers=partner_key("menzis"))
+
+    assert response.status_code == 400
+    reasons = {p["name"]: p["reason"] for p in response.json()["invalidParams"]}
+    assert "only send its own signals" in reasons["source"]
+    [rejection] = [r.event for r in await store.read_all() if isinstance(r.event, SignalRejected)]
+    assert rejection.partner_id == "menzis"  # kept, under the caller's name
+    assert not [r for r in await store.read_all() if isinstance(r.event, SignalReceived)]
+
+
+async def test_a_team_token_cannot_deliver_signals(store: SqlEventStore) -> None:
+    app = create_app(Settings(), intake=with_partner_keys(intake_for(store)))
+    app.state.teams = Teams.from_tokens({"wijkteam-noord": "team-token-" + "t" * 30})
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://hub"
+    ) as http:
+        response = await http.post(
+            "/v1/signalen",
+            json=cloud_event(),
+            headers={"Authorization": "Bearer team-token-" + "t" * 30},
+        )
+    assert response.status_code == 403
+    assert not await store.read_all()

@@ -639,3 +639,24 @@ async def test_reading_a_referral_shows_the_cases_signals_and_the_residents_deta
     assert resident["burgerservicenummer"] == BSN_A
     assert stranger.status_code == 403
     assert "Hoff" not in stranger.text
+
+
+async def test_a_manager_or_partner_token_does_not_open_a_team_queue(
+    intake: SignalIntake,
+) -> None:
+    from services.access.users import UserRole, Users
+    from tests.support.intake import PARTNER_KEYS, with_partner_keys
+
+    app = create_app(Settings(), intake=with_partner_keys(intake))
+    app.state.teams = Teams.from_tokens(TOKENS)
+    app.state.users = Users.from_tokens({"beleid-01": (UserRole.MANAGEMENT, "manager-" + "x" * 30)})
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://hub"
+    ) as http:
+        manager = await http.get(
+            "/v1/verwijzingen", headers={"Authorization": "Bearer manager-" + "x" * 30}
+        )
+        partner = await http.get("/v1/verwijzingen", headers={"X-Api-Key": PARTNER_KEYS["vitens"]})
+        team = await http.get("/v1/verwijzingen", headers=bearer(NOORD))
+    assert (manager.status_code, partner.status_code, team.status_code) == (403, 403, 200)
+    assert "team" in manager.json()["detail"]

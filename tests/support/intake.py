@@ -80,3 +80,19 @@ def routing_intake_for(store: SqlEventStore, today: date = date(2026, 10, 2)) ->
         router=CaseRouter.from_config(CONFIG),
         clock=lambda: today,
     )
+
+
+PARTNER_KEYS = {
+    "vitens": "test-key-van-vitens-" + "v" * 24,
+    "menzis": "test-key-van-menzis-" + "m" * 24,
+}
+"""HTTP API keys of two partners in tests; the intake's partners carry their hashes."""
+
+
+def with_partner_keys(intake: SignalIntake) -> SignalIntake:
+    intake.partners = intake.partners.with_api_keys(PARTNER_KEYS)
+    return intake
+
+
+def partner_key(partner_id: str = "vitens") -> dict[str, str]:
+    return {"Authorization": f"Bearer {PARTNER_KEYS[partner_id]}"}
