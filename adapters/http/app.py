@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from adapters.http import referrals_api, signals_api
+from adapters.http import audit_api, referrals_api, reports_api, signals_api
 from adapters.http.problems import problem
 from services.access.users import load_users
 from services.bootstrap import build_signal_intake, open_migrated_event_store
@@ -57,6 +57,8 @@ def create_app(settings: Settings, *, intake: SignalIntake | None = None) -> Fas
     app.state.projects = load_projects(settings.config_dir)
     app.include_router(signals_api.router)
     app.include_router(referrals_api.router)
+    app.include_router(reports_api.router)
+    app.include_router(audit_api.router)
     if intake is not None:
         app.state.intake = intake
         app.state.store = intake.store

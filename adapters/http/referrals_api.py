@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date
@@ -52,6 +53,7 @@ from projections.referral_queue import (
     team_queue,
     team_queue_size,
 )
+from services.access.audit import record_personal_data_read
 from services.access.principals import Role
 from services.clock import today
 from services.referrals.act_on_referral import (
@@ -74,6 +76,8 @@ router = APIRouter(prefix="/v1", tags=["verwijzingen"])
 M = TypeVar("M", bound=BaseModel)
 
 MAX_PAGE_SIZE = 100
+WORKER = re.compile(r"^[A-Za-z0-9._:@-]{1,64}$")
+"""``X-Medewerker``: the opaque worker id the audit trail records for a read (never a name)."""
 MAX_BODY_BYTES = 16 * 1024
 
 STATUS_NL: dict[ReferralState, str] = {
@@ -491,7 +495,8 @@ def _paging_links(request: Request, page: int, pages: int) -> dict[str, dict[str
 @router.get(
     "/verwijzingen/{verwijzing_id}",
     summary="One referral of the caller's team, with its contact attempts and its case: "
-    "the signals and the resident's details (_embedded.zaak)",
+    "the signals and the resident's details (_embedded.zaak). Every read is recorded in the "
+    "audit trail, with the worker of header X-Medewerker and the purpose of header X-Doel.",
     responses=PROBLEMS,
 )
 async def get_referral(request: Request, verwijzing_id: str) -> JSONResponse:
@@ -502,6 +507,16 @@ async def get_referral(request: Request, verwijzing_id: str) -> JSONResponse:
         referral = await ReferralActions(store).load(team, referral_id)
         async with store.engine.connect() as conn:
             details = await read_case_details(conn, referral.case_id)
+        worker = request.headers.get("x-medewerker", "").strip()
+        await record_personal_data_read(
+            store,
+            actor=f"team:{team}/{worker}" if WORKER.fullmatch(worker) else f"team:{team}",
+            case_id=referral.case_id,
+            referral_id=referral.referral_id,
+            resource="verwijzing",
+            purpose=request.headers.get("x-doel"),
+            correlation_id=_correlation_id(),
+        )
         body = _referral(referral)
         body["_embedded"] = {"zaak": _case(details)}
         return JSONResponse(body)
