@@ -11,6 +11,7 @@ The file holds personal data (the DDAS ``client`` blocks); the terminal shows co
 
 from __future__ import annotations
 
+import getpass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Final
@@ -128,6 +129,7 @@ async def _export(
             period,
             config,
             datetime.now(UTC),
+            reader=_reader(),
             served_gemeentecodes=served,
             progress=progress,
             stage=progress.stage,
@@ -162,6 +164,19 @@ def _print_summary(export: DdasExport, period: Period, out: Path) -> None:
         f"{export.up_to_position}). It holds personal data: only its owner can read it.",
         highlight=False,
     )
+    console.print(
+        f"Recorded the disclosure of {export.reads_recorded} cases' personal data in the "
+        "audit trail.",
+        highlight=False,
+    )
+
+
+def _reader() -> str:
+    # The operator's login as an opaque id for the audit trail, as `signaalhub privacy` does.
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli:unknown"
 
 
 def _served_gemeentecodes(config_dir: Path) -> list[str]:

@@ -126,6 +126,8 @@ class ExportedSignal:
     """One ``vroegsignaal`` of the delivery, without its client (personal data)."""
 
     signal_id: uuid.UUID
+    case_id: uuid.UUID | None
+    """The case the signal was matched to (always one for a signal intake accepted)."""
     gemeentecode: str
     partner_type: PartnerType
     crisis: bool
@@ -344,6 +346,7 @@ class DeliveryFold:
         case = self._cases.get(signal.case_id) if signal.case_id is not None else None
         return ExportedSignal(
             signal_id=received.signal_id,
+            case_id=signal.case_id,
             gemeentecode=received.gemeentecode,
             partner_type=received.partner_type,
             crisis=received.crisis,

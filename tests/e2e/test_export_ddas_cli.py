@@ -70,6 +70,11 @@ async def ingest_october(database_url: str) -> None:
         await store.close()
 
 
+def temporary_files(directory: Path, name: str) -> list[Path]:
+    """What ``write_delivery`` leaves while writing ``name``: nothing once it is done."""
+    return list(directory.glob(f".{name}.*"))
+
+
 async def invoke(args: list[str], env: dict[str, str]) -> Result:
     # The command runs its own event loop, as it does from a terminal.
     return await asyncio.to_thread(lambda: CliRunner().invoke(app, args, env=env))
@@ -104,6 +109,7 @@ async def test_export_writes_a_valid_delivery_and_prints_counts_only(
     assert any(line.split()[:4] == ["│", "0141", "│", "3"] for line in result.output.splitlines())
     assert any(line.split()[:4] == ["│", "all", "│", "3"] for line in result.output.splitlines())
     assert str(out) in result.output.replace("\n", "")
+    assert "disclosure of 3 cases' personal data" in result.output.replace("\n", " ")
     written = out.read_text(encoding="utf-8")
     for personal in (BSN_A, BSN_B, "Hoff", "Grotestraat", "7604AB"):
         assert personal in written
@@ -177,7 +183,7 @@ async def test_an_unwritable_file_is_an_error_not_a_traceback(
 
     assert result.exit_code == 1
     assert f"cannot write {tmp_path / 'taken'}" in result.output.replace("\n", "")
-    assert list(tmp_path.glob(".taken.*")) == []  # the temporary file is gone
+    assert temporary_files(tmp_path, "taken") == []
 
 
 async def test_a_quiet_period_still_reports_each_served_municipality(

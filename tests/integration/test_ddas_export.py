@@ -106,12 +106,14 @@ async def test_a_month_of_signals_exports_a_valid_delivery_with_the_right_number
         )
     pages: list[tuple[int, int]] = []
     stages: list[str] = []
+    last = await store.last_position()
 
     export = await export_ddas(
         store,
         OCTOBER,
         load_ddas_config(CONFIG),
         DELIVERED_AT,
+        reader="cli:test",
         served_gemeentecodes=["0141"],
         progress=lambda position, last: pages.append((position, last)),
         stage=stages.append,
@@ -168,12 +170,20 @@ async def test_a_month_of_signals_exports_a_valid_delivery_with_the_right_number
     assert "resultaat" not in zaken[str(waiting.signal_id)]
     assert (export.signals, export.cases, export.contact_attempts) == (3, 3, 2)
     assert export.signals_without_client == 1
-    last = await store.last_position()
     assert export.up_to_position == last
     assert [p for p, _ in pages] == sorted(p for p, _ in pages)
     assert len(pages) > 1
     assert pages[-1] == (last, last)
     assert stages == ["Loading client details", "Validating against the DDAS schema"]
+    # The disclosure is in the audit trail: one read per case whose client it holds.
+    audit = await store.read_stream("audit-2026-11-03")
+    assert [type(r.event).__name__ for r in audit] == ["PersonalDataViewed"] * 2
+    assert [getattr(r.event, "case_id", None) for r in audit] == [worked.case_id, small.case_id]
+    assert {(getattr(r.event, "resource", ""), r.metadata.actor) for r in audit} == {
+        ("ddas-levering", "cli:test")
+    }
+    assert export.reads_recorded == 2
+    assert audit[0].position > last  # recorded after the log the delivery read
 
 
 async def test_the_next_month_holds_only_what_happened_in_it(store: SqlEventStore) -> None:
@@ -184,7 +194,11 @@ async def test_the_next_month_holds_only_what_happened_in_it(store: SqlEventStor
     )
 
     export = await export_ddas(
-        store, Period(date(2026, 11, 1), date(2026, 11, 30)), load_ddas_config(CONFIG), DELIVERED_AT
+        store,
+        Period(date(2026, 11, 1), date(2026, 11, 30)),
+        load_ddas_config(CONFIG),
+        DELIVERED_AT,
+        reader="cli:test",
     )
 
     [levering] = export.document["leveringen"]
@@ -205,8 +219,9 @@ async def test_an_invalid_header_is_refused_with_its_path(store: SqlEventStore) 
     broken = config.model_copy(update={"aanleverende_organisatie": twice})
 
     with pytest.raises(InvalidDeliveryError) as raised:
-        await export_ddas(store, OCTOBER, broken, DELIVERED_AT)
+        await export_ddas(store, OCTOBER, broken, DELIVERED_AT, reader="cli:test")
 
     assert [p.path for p in raised.value.problems] == [
         "$.leveringen[0].aanleverende_organisatie.contactpersoonen"
     ]
+    assert await store.read_stream("audit-2026-11-03") == []  # nothing disclosed
