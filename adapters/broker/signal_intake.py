@@ -53,10 +53,12 @@ from nats.js.api import ConsumerConfig, DeliverPolicy, RetentionPolicy, StorageT
 
 from adapters.signals.cloudevent import (
     MAX_ID_LENGTH,
+    MAX_SIGNAL_BYTES,
     UNKNOWN_PARTNER,
     Envelope,
     binary_envelope,
     is_binary_mode,
+    oversized,
     structured_envelope,
     submission_from,
 )
@@ -439,7 +441,10 @@ class _IntakeHandler:
     def _submission(self, message: Msg, today: date) -> tuple[Submission, str | None]:
         headers = message.headers or {}
         body = message.data or b""
-        envelope = (
+        too_large = oversized(body)
+        if too_large is not None:
+            body = body[:MAX_SIGNAL_BYTES]  # kept as the rejection's raw input, bounded
+        envelope = too_large or (
             binary_envelope(headers, body) if is_binary_mode(headers) else structured_envelope(body)
         )
         token = self.topology.partner_token(message.subject)

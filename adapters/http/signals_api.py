@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from adapters.http.auth import Refused, require
 from adapters.http.problems import invalid_params, problem
 from adapters.signals.cloudevent import (
+    MAX_SIGNAL_BYTES,
     binary_envelope,
     is_binary_mode,
     structured_envelope,
@@ -25,7 +26,7 @@ from services.logging import get_logger
 router = APIRouter(prefix="/v1", tags=["signalen"])
 log = get_logger(__name__)
 
-MAX_BODY_BYTES = 256 * 1024
+MAX_BODY_BYTES = MAX_SIGNAL_BYTES
 
 SIGNAL_EXAMPLE: dict[str, Any] = {
     "specversion": "1.0",

@@ -34,6 +34,21 @@ class Envelope:
     data: object
 
 
+MAX_SIGNAL_BYTES = 256 * 1024
+"""The largest signal message any channel accepts (HTTP body, NATS message); a real signal
+is about 1 KiB."""
+
+
+def oversized(body: bytes) -> FieldProblem | None:
+    """The problem of a message over ``MAX_SIGNAL_BYTES``, or None."""
+    if len(body) <= MAX_SIGNAL_BYTES:
+        return None
+    return FieldProblem(
+        WHOLE_RECORD,
+        f"the message has {len(body)} bytes; a signal may have at most {MAX_SIGNAL_BYTES}",
+    )
+
+
 def structured_envelope(body: bytes) -> Envelope | FieldProblem:
     """A structured-mode CloudEvent (``application/cloudevents+json``)."""
     try:

@@ -493,3 +493,19 @@ async def test_the_app_brings_an_existing_consumer_up_to_date(
         info = await jetstream.consumer_info(topology.signal_stream, topology.durable)
 
     assert info.config.max_deliver == topology.max_deliver
+
+
+async def test_an_oversized_message_is_rejected_with_its_size_and_acknowledged(
+    store: SqlEventStore, nats_url: str, jetstream: JetStreamContext, topology: IntakeTopology
+) -> None:
+    intake = RecordingIntake(store)
+    padded = signal_data(opmerking="x" * (300 * 1024))
+    async with running(nats_url, intake, topology):
+        sequence = await publish(jetstream, topology, cloudevent(padded))
+        await all_acknowledged(jetstream, topology, sequence)
+
+    [rejected] = await recorded(store, SignalRejected)
+    assert rejected.partner_id == "vitens"
+    [reason] = rejected.reasons
+    assert "at most 262144" in reason.problem
+    assert not await recorded(store, SignalReceived)
