@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/signaalhub.sqlite3"
@@ -35,8 +35,28 @@ class Settings(BaseSettings):
     )
     log_format: LogFormat = Field(default=LogFormat.CONSOLE, description="console or json")
     log_level: str = Field(default="INFO", description="Python log level name.")
+    master_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Current master key (base64 of 32 bytes) that wraps the households' data keys; "
+            "required with PostgreSQL. Never stored in the database."
+        ),
+    )
+    master_key_previous: SecretStr | None = Field(
+        default=None,
+        description="Older master keys (comma-separated base64), kept until `keys rotate` ran.",
+    )
+    master_key_file: Path | None = Field(
+        default=None,
+        description=(
+            "File with master keys instead of HUB_MASTER_KEY: one base64 key a line, the "
+            "first is current. Without either on SQLite, var/master.key is generated."
+        ),
+    )
 
-    @field_validator("nats_url", mode="before")
+    @field_validator(
+        "nats_url", "master_key", "master_key_previous", "master_key_file", mode="before"
+    )
     @classmethod
     def _empty_means_none(cls, value: object) -> object:
         return None if value == "" else value

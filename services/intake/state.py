@@ -14,15 +14,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Table, bindparam, func, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.intake.bulk_filters import one_of
 from services.intake.commands import PersonalDetails
 from services.intake.decide import CaseState, HouseholdHistory, KnownSignal
 from services.intake.identity import signal_id_for
-from services.intake.tables import household_cases, household_keys, intake_signals, personal_data
+from services.intake.tables import household_cases, household_keys, intake_signals
+from services.privacy.personal_store import seal_rows
 
 
 def match_keys(person: PersonalDetails) -> list[str]:
@@ -32,10 +31,15 @@ def match_keys(person: PersonalDetails) -> list[str]:
     """
     keys = []
     if person.bsn:
-        keys.append(_hash(f"bsn:{person.bsn}"))
+        keys.append(bsn_match_key(person.bsn))
     addition = (person.house_number_addition or "").upper().replace(" ", "")
     keys.append(_hash(f"address:{person.postcode}|{person.house_number}|{addition}"))
     return keys
+
+
+def bsn_match_key(bsn: str) -> str:
+    """The match key of a BSN: how an erasure request finds the household."""
+    return _hash(f"bsn:{bsn}")
 
 
 def _hash(text: str) -> str:
@@ -109,6 +113,8 @@ class IntakeState:
         kind: str,
         data: str,
     ) -> None:
+        """Keep ``data`` (plaintext here) to be sealed under the household's key on save;
+        ``household_id`` is ``None`` for a rejected input, which gets a key of its own."""
         self.personal_rows.append(
             {
                 "subject_id": subject_id,
@@ -118,12 +124,6 @@ class IntakeState:
                 "recorded_at": datetime.now(UTC),
             }
         )
-
-
-def _insert_ignoring_duplicates(conn: AsyncConnection) -> Any:
-    if conn.dialect.name == "postgresql":
-        return postgresql_insert(personal_data).on_conflict_do_nothing()
-    return sqlite_insert(personal_data).on_conflict_do_nothing()
 
 
 async def load_state(
@@ -186,8 +186,9 @@ async def _load_histories(
 
 async def save_state(conn: AsyncConnection, state: IntakeState) -> None:
     if state.personal_rows:
-        # A rejected message delivered again has the same rejection id: keep the first copy.
-        await conn.execute(_insert_ignoring_duplicates(conn), state.personal_rows)
+        # Sealed under each household's data key; a rejected message delivered again has the
+        # same rejection id, and its first copy is kept.
+        await seal_rows(conn, state.personal_rows)
     if state.new_signals:
         await conn.execute(intake_signals.insert(), [vars(s).copy() for s in state.new_signals])
     await _update_each(

@@ -7,22 +7,24 @@ details are those of the newest signal or signal update of the case's household,
 partner's later delivery carries the address and phone number as they are now.
 
 This is the one read of personal data on behalf of a team; the audit trail of such reads
-belongs with it (issue 6).
+belongs with it (issue 6). The records are sealed per household
+(``services.privacy.personal_store``); once the household's key is erased the resident is
+``None`` and ``personal_data_erased`` says why, while the signals' facts stay.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.intake.tables import intake_signals, personal_data
+from services.intake.tables import intake_signals
+from services.privacy.personal_store import read_personal_records
 
 PERSON_FIELDS = (
     "bsn",
@@ -61,6 +63,8 @@ class CaseDetails:
     signals: tuple[CaseSignal, ...]
     resident: dict[str, Any] | None
     """``None`` when no personal data is kept (any more) for the case's signals."""
+    personal_data_erased: bool = False
+    """The resident's personal data was erased (retention or a request): not missing, gone."""
 
 
 async def read_case_details(conn: AsyncConnection, case_id: uuid.UUID) -> CaseDetails:
@@ -74,21 +78,14 @@ async def read_case_details(conn: AsyncConnection, case_id: uuid.UUID) -> CaseDe
         return CaseDetails(case_id, (), None)
     households = {row.household_id for row in rows}
     signal_ids = [row.signal_id for row in rows]
-    p = personal_data.c
-    records = (
-        await conn.execute(
-            select(p.subject_id, p.kind, p.data, p.recorded_at)
-            .where(
-                or_(
-                    p.subject_id.in_(signal_ids),
-                    (p.kind == "signal-update") & p.household_id.in_(households),
-                )
-            )
-            .order_by(p.recorded_at)
-        )
-    ).all()
-    by_signal = {r.subject_id: json.loads(r.data) for r in records if r.kind == "signal"}
-    newest = json.loads(records[-1].data) if records else None
+    records = {
+        **await read_personal_records(conn, subject_ids=signal_ids),
+        **await read_personal_records(conn, households=households, kinds={"signal-update"}),
+    }
+    ordered = sorted(records.values(), key=lambda r: (r.recorded_at, r.subject_id))
+    by_signal = {r.subject_id: r.details() or {} for r in ordered if r.kind == "signal"}
+    readable = [r for r in ordered if not r.erased]
+    newest = readable[-1].details() if readable else None
     signals = tuple(
         CaseSignal(
             signal_id=row.signal_id,
@@ -100,9 +97,10 @@ async def read_case_details(conn: AsyncConnection, case_id: uuid.UUID) -> CaseDe
             crisis=bool(row.crisis),
             warm_handover=bool(row.warm_handover),
             withdrawn=bool(row.withdrawn),
-            customer_number=(by_signal.get(row.signal_id) or {}).get("customer_number"),
+            customer_number=by_signal.get(row.signal_id, {}).get("customer_number"),
         )
         for row in rows
     )
     resident = {key: newest.get(key) for key in PERSON_FIELDS} if newest else None
-    return CaseDetails(case_id, signals, resident)
+    erased = resident is None and any(r.erased for r in ordered)
+    return CaseDetails(case_id, signals, resident, personal_data_erased=erased)
