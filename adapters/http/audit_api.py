@@ -21,6 +21,7 @@ from projections.runner import ProjectionRunner
 from services.access.principals import Role
 
 router = APIRouter(prefix="/v1", tags=["audit"])
+MAX_PAGE = 1_000_000
 
 
 def _entry(row: dict[str, Any]) -> dict[str, Any]:
@@ -59,7 +60,7 @@ async def get_audit_trail(
     applicatie_id: Annotated[str | None, Query(alias="applicatieId", max_length=100)] = None,
     van: Annotated[datetime | None, Query(description="From this moment (ISO 8601).")] = None,
     tot: Annotated[datetime | None, Query(description="Before this moment (ISO 8601).")] = None,
-    pagina: Annotated[int, Query(ge=1)] = 1,
+    pagina: Annotated[int, Query(ge=1, le=MAX_PAGE, description="1-based page number.")] = 1,
     pagina_grootte: Annotated[int, Query(alias="paginaGrootte", ge=1, le=500)] = 100,
 ) -> JSONResponse:
     try:

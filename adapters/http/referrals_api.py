@@ -32,7 +32,7 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlencode
 
 import structlog
@@ -76,6 +76,8 @@ router = APIRouter(prefix="/v1", tags=["verwijzingen"])
 M = TypeVar("M", bound=BaseModel)
 
 MAX_PAGE_SIZE = 100
+MAX_PAGE = 1_000_000
+"""Beyond any queue; bounds the offset the database is asked for."""
 WORKER = re.compile(r"^[A-Za-z0-9._:@-]{1,64}$")
 """``X-Medewerker``: the opaque worker id the audit trail records for a read (never a name)."""
 MAX_BODY_BYTES = 16 * 1024
@@ -93,6 +95,11 @@ STATUS_FILTER: dict[str, ReferralState] = {
     **{STATUS_NL[s]: s for s in OPEN_STATES},
     **{s.value: s for s in OPEN_STATES},
 }
+
+StatusFilter = Literal[
+    "aangevraagd", "opgepakt", "in-behandeling", "requested", "claimed", "in_progress"
+]
+"""The ``status`` filter's values, as the OpenAPI document lists them (``STATUS_FILTER``)."""
 
 ACTION_NL: dict[Command, str] = {
     Command.CLAIM: "oppakken",
@@ -427,12 +434,12 @@ ACTION_PROBLEMS: dict[int | str, dict[str, Any]] = {
 async def list_referrals(
     request: Request,
     status: Annotated[
-        str | None,
+        StatusFilter | None,
         Query(description="aangevraagd, opgepakt or in-behandeling (or the English state)."),
     ] = None,
     achterstallig: Annotated[bool | None, Query(description="Only (not) overdue.")] = None,
     project: Annotated[str | None, Query(max_length=64)] = None,
-    pagina: Annotated[int, Query(ge=1, description="1-based page number.")] = 1,
+    pagina: Annotated[int, Query(ge=1, le=MAX_PAGE, description="1-based page number.")] = 1,
     pagina_grootte: Annotated[int, Query(alias="paginaGrootte", ge=1, le=MAX_PAGE_SIZE)] = 20,
 ) -> JSONResponse:
     async def work() -> JSONResponse:

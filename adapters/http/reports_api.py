@@ -33,6 +33,8 @@ from services.settings import Settings
 
 router = APIRouter(prefix="/v1", tags=["rapportages"])
 
+PERIOD_PATTERN = r"^(19|20)\d{2}(-Q[1-4]|-(0[1-9]|1[0-2])|-W(0[1-9]|[1-4]\d|5[0-3]))?$"
+"""The shape of a period; a week 53 in a year without one is refused by the parser (400)."""
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -58,7 +60,13 @@ class Formaat(StrEnum):
 )
 async def get_report(
     request: Request,
-    periode: Annotated[str | None, Query(max_length=10, description="2026, 2026-Q1, …")] = None,
+    periode: Annotated[
+        str | None,
+        Query(
+            pattern=PERIOD_PATTERN,
+            description="2026 (year), 2026-Q1 (quarter), 2026-03 (month), 2026-W09 (ISO week).",
+        ),
+    ] = None,
     project: Annotated[str | None, Query(max_length=64)] = None,
     team: Annotated[str | None, Query(max_length=64)] = None,
     peildatum: Annotated[date | None, Query(description="As of the end of this day.")] = None,
