@@ -114,7 +114,7 @@ async def run_demo_year(
             on_day=lambda _day: progress.advance(working),
         )
     with _timed(demo, "projections"):
-        demo.projections = await catch_up_with_progress(store, console)
+        demo.projections = await catch_up_with_progress(store, console, settings.config_dir)
     return demo
 
 
@@ -157,9 +157,11 @@ def add_summary(total: IngestSummary, part: IngestSummary) -> None:
     total.rejected += part.rejected
 
 
-async def catch_up_with_progress(store: SqlEventStore, console: Console) -> dict[str, int]:
+async def catch_up_with_progress(
+    store: SqlEventStore, console: Console, config_dir: Path
+) -> dict[str, int]:
     """Every projection up to date, with a bar that follows their checkpoints."""
-    projections = all_projections()
+    projections = all_projections(config_dir)
     last = await store.last_position()
     with _progress(console) as progress:
         task = progress.add_task("Projections catching up (events)", total=last * len(projections))

@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 
 from events.base import DomainEvent
 from events.catalogue.referrals import ContactKind, PartOfDay
@@ -199,11 +199,15 @@ async def act_in_one_unit_of_work(
                 )
             # A closed referral ends its case in intake's state, as ``ReferralActions.close``
             # does: a later signal of the household then opens a new case.
-            for referral_id, outcome in closed.items():
+            if closed:
                 await uow.connection.execute(
                     update(household_cases)
-                    .where(household_cases.c.referral_id == referral_id)
-                    .values(status="closed", outcome=outcome.value)
+                    .where(household_cases.c.referral_id == bindparam("closed_referral"))
+                    .values(status="closed", outcome=bindparam("closed_outcome")),
+                    [
+                        {"closed_referral": rid, "closed_outcome": outcome.value}
+                        for rid, outcome in closed.items()
+                    ],
                 )
         result.appended = sum(r.appended for r in appended)
     result.referrals = {

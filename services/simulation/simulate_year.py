@@ -9,8 +9,8 @@ The timeline, in Dutch time:
 * on the last day of each month, at 07:00, that month's signals are ingested; intake routes
   them and requests referrals dated that day;
 * on every day after the first ingest up to yesterday, the teams do the steps that
-  ``team_work.plan_work`` planned for their referrals, in three batches (morning, afternoon,
-  evening) through the batch use case ``services.referrals.act_in_batches``;
+  ``team_work.plan_work`` planned for their referrals (each at its part of the day), and the
+  day's work is recorded at 21:30 in one batch through ``services.referrals.act_in_batches``;
 * before each step the store's clock is set to that moment (``SimulatedClock``), so each
   event's ``recorded_at`` is when it happened in the simulation and a report ``--as-of`` a
   past date sees what was known then. The clock never goes back, so ``recorded_at`` is
@@ -55,7 +55,6 @@ from services.referrals.sla import is_overdue
 from services.routing.config import Projects, Wijken
 from services.simulation.team_work import (
     DEFAULT_RATES,
-    PARTS_OF_DAY,
     Claim,
     Close,
     ContactAttemptWork,
@@ -69,17 +68,13 @@ from services.simulation.team_work import (
 )
 
 INGEST_TIME = time(7, 0)
-# When the work of a part of the day is done, and when it is recorded (after it, never before).
+# When the work of a part of the day is done; the day's work is recorded after all of it.
 WORK_TIME: dict[PartOfDay, time] = {
     PartOfDay.MORNING: time(10, 0),
     PartOfDay.AFTERNOON: time(14, 30),
     PartOfDay.EVENING: time(19, 30),
 }
-RECORD_TIME: dict[PartOfDay, time] = {
-    PartOfDay.MORNING: time(12, 30),
-    PartOfDay.AFTERNOON: time(17, 30),
-    PartOfDay.EVENING: time(21, 30),
-}
+RECORD_TIME = time(21, 30)
 READ_PAGE = 5000
 
 # Where a team hands a referral that is not theirs after all (demo assumption), and why.
@@ -263,39 +258,32 @@ class TeamWorkSimulation:
                 self.schedule[step.on].append(_Scheduled(referral.referral_id, step))
 
     async def play_day(self, day: date) -> None:
-        """The day's planned steps, part of day by part of day, one transaction each."""
+        """The day's planned steps, morning to evening, recorded in one transaction at the end
+        of the day (a team's day of work is one batch: one commit instead of one per step)."""
         if self.played_after is not None and day <= self.played_after:
             return
-        planned = self.schedule.pop(day, [])
-        for part in PARTS_OF_DAY:
-            due = [s for s in planned if s.step.part_of_day is part]
-            if due:
-                await self._play(day, part, due)
-
-    async def _play(self, day: date, part: PartOfDay, due: list[_Scheduled]) -> None:
-        at = municipal_moment(day, WORK_TIME[part])
-        actions = [
-            action for scheduled in due if (action := self._action(scheduled, at)) is not None
-        ]
+        planned = sorted(self.schedule.pop(day, []), key=lambda s: s.step.slot)  # stable
+        actions = [action for scheduled in planned if (action := self._action(scheduled))]
         if not actions:
             return
-        self.clock.set(municipal_moment(day, RECORD_TIME[part]))
+        self.clock.set(municipal_moment(day, RECORD_TIME))
         result = await act_in_one_unit_of_work(
             self.store,
             actions,
             known=self.referrals,
             projects=self.projects,
-            correlation_id=f"demo-teams-{day.isoformat()}-{part.value.lower()}",
+            correlation_id=f"demo-teams-{day.isoformat()}",
         )
         self.actions += len(actions) - len(result.refused)
         self.refused.extend(f"{day} {action}: {refusal}" for action, refusal in result.refused)
         await self.follow_log()
 
-    def _action(self, scheduled: _Scheduled, at: datetime) -> TeamAction | None:
+    def _action(self, scheduled: _Scheduled) -> TeamAction | None:
         held = self.referrals.get(scheduled.referral_id)
         if held is None or held.referral.is_final:
             return None  # intake rerouted or cancelled it before the team got to it
         referral, step = held.referral, scheduled.step
+        at = municipal_moment(step.on, WORK_TIME[step.part_of_day])
         team, rid = referral.team, referral.referral_id
         match step.work:
             case Claim(worker_id=worker_id):

@@ -4,27 +4,52 @@ through the referral use cases, on a clock that follows the simulated days."""
 from __future__ import annotations
 
 import io
+import uuid
 from collections import Counter, defaultdict
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
 from rich.console import Console
+from sqlalchemy import insert, select
 
 from adapters.cli.demo_year import DemoYear, open_simulation_store, run_demo_year
 from events.catalogue.referrals import (
     ContactAttemptRecorded,
+    ContactKind,
+    PartOfDay,
     ReferralCancelled,
     ReferralClaimed,
     ReferralClosed,
     ReferralReleased,
+    ReferralRequested,
     ReferralRerouted,
 )
 from events.catalogue.signals import SignalReceived
-from events.envelope import RecordedEvent
+from events.catalogue.vocabulary import Outcome
+from events.envelope import NewEvent, RecordedEvent
+from events.errors import ConcurrencyError
+from events.registry import EventRegistry, catalogue
 from events.store import SqlEventStore
 from services.clock import MUNICIPAL_TIME_ZONE
+from services.intake.tables import household_cases
 from services.referrals import lifecycle
-from services.referrals.lifecycle import ALLOWED, Command, ReferralState
+from services.referrals.act_in_batches import (
+    ClaimReferral,
+    CloseReferral,
+    LoadedReferral,
+    RecordContactAttempt,
+    ReleaseReferral,
+    RerouteReferral,
+    TeamAction,
+    act_in_one_unit_of_work,
+)
+from services.referrals.act_on_referral import (
+    NotYourReferral,
+    ReferralNotFoundError,
+    stream_of,
+)
+from services.referrals.lifecycle import ALLOWED, Command, ReferralState, TransitionRefused
 from services.settings import Settings
 from services.simulation.simulate_year import months_before
 
@@ -148,3 +173,151 @@ async def test_a_second_run_on_the_same_database_records_nothing_twice(tmp_path:
     assert second.work.played_after == _local_day(first_log[-1])
     assert [r.event_id for r in second_log] == [r.event_id for r in first_log]
     assert second.work.referrals == first.work.referrals
+
+
+# -- the batch entry point the simulation records the teams' work with --------------------
+
+NOON = datetime(2026, 3, 3, 12, 0, tzinfo=UTC)
+REQUESTED_ON = date(2026, 3, 2)
+
+
+@pytest.fixture
+def registry() -> EventRegistry:
+    return catalogue
+
+
+async def _requested(store: SqlEventStore, team: str = "wijkteam-noord") -> uuid.UUID:
+    """A referral in ``team``'s queue with its case row in intake's state."""
+    referral_id, case_id = uuid.uuid4(), uuid.uuid4()
+    events = lifecycle.request(
+        referral_id=referral_id,
+        case_id=case_id,
+        project="schuldenspecialisten",
+        team=team,
+        urgent=False,
+        requested_on=REQUESTED_ON,
+        rule_id="meerdere-partners",
+    )
+    async with store.unit_of_work() as uow:
+        await uow.append(stream_of(referral_id), [NewEvent(e) for e in events])
+        await uow.connection.execute(
+            insert(household_cases).values(
+                case_id=case_id,
+                household_id=uuid.uuid4(),
+                window_starts=REQUESTED_ON,
+                window_ends=REQUESTED_ON,
+                status="open",
+                active_signals=1,
+                picked_up=False,
+                project="schuldenspecialisten",
+                team=team,
+                referral_id=referral_id,
+            )
+        )
+    return referral_id
+
+
+async def _case_row(store: SqlEventStore, referral_id: uuid.UUID) -> dict[str, object]:
+    async with store.engine.connect() as conn:
+        row = (
+            await conn.execute(
+                select(household_cases).where(household_cases.c.referral_id == referral_id)
+            )
+        ).one()
+    return dict(row._mapping)
+
+
+async def test_a_batch_records_what_is_allowed_and_reports_every_refusal(
+    store: SqlEventStore,
+) -> None:
+    worked, untouched, other_team = (
+        await _requested(store),
+        await _requested(store),
+        await _requested(store, "wijkteam-zuid"),
+    )
+    unknown = uuid.uuid4()
+    actions: list[TeamAction] = [
+        ClaimReferral("wijkteam-noord", worked, "wijkteam-noord.mw01", NOON),
+        RecordContactAttempt(
+            "wijkteam-noord", worked, ContactKind.PHONE, True, date(2026, 3, 3), PartOfDay.MORNING
+        ),
+        CloseReferral("wijkteam-noord", untouched, Outcome.NO_HELP_NEEDED, date(2026, 3, 3)),
+        ClaimReferral("wijkteam-noord", other_team, "wijkteam-noord.mw02", NOON),
+        ClaimReferral("wijkteam-noord", unknown, "wijkteam-noord.mw02", NOON),
+        CloseReferral("wijkteam-noord", worked, Outcome.ADVICE_OR_QUICK_FIX, date(2026, 3, 4)),
+    ]
+
+    result = await act_in_one_unit_of_work(store, actions)
+
+    refused = {(type(a).__name__, a.referral_id): type(e) for a, e in result.refused}
+    assert refused == {
+        ("CloseReferral", untouched): TransitionRefused,  # nobody had claimed it
+        ("ClaimReferral", other_team): NotYourReferral,
+        ("ClaimReferral", unknown): ReferralNotFoundError,
+    }
+    assert result.appended == 3
+    stored = lifecycle.fold(r.event for r in await store.read_stream(stream_of(worked)))
+    assert stored.state is ReferralState.CLOSED
+    assert stored.outcome is Outcome.ADVICE_OR_QUICK_FIX
+    assert result.referrals[worked] == LoadedReferral(stored, 4)
+    assert await store.stream_version(stream_of(untouched)) == 1
+    row = await _case_row(store, worked)
+    assert (row["picked_up"], row["status"], row["outcome"]) == (
+        True,
+        "closed",
+        Outcome.ADVICE_OR_QUICK_FIX.value,
+    )
+    assert (await _case_row(store, untouched))["picked_up"] is False
+
+
+async def test_a_batch_reroute_requests_the_new_referral_and_moves_the_case(
+    store: SqlEventStore,
+) -> None:
+    referral_id = await _requested(store)
+    new_id = uuid.uuid4()
+
+    result = await act_in_one_unit_of_work(
+        store,
+        [
+            ClaimReferral("wijkteam-noord", referral_id, "wijkteam-noord.mw03", NOON),
+            RerouteReferral(
+                "wijkteam-noord", referral_id, "vroeg-erop-af", "vroeg-erop-af-noord", "past", NOON
+            ),
+        ],
+        new_referral_id=lambda: new_id,
+    )
+
+    assert result.refused == []
+    assert result.created == [new_id]
+    [requested] = await store.read_stream(stream_of(new_id))
+    assert isinstance(requested.event, ReferralRequested)
+    assert (requested.event.team, requested.event.requested_on) == (
+        "vroeg-erop-af-noord",
+        NOON.date(),
+    )
+    row = await _case_row(store, new_id)
+    assert (row["project"], row["team"], row["picked_up"]) == (
+        "vroeg-erop-af",
+        "vroeg-erop-af-noord",
+        True,
+    )
+
+
+async def test_a_batch_on_a_stale_referral_writes_nothing(store: SqlEventStore) -> None:
+    referral_id = await _requested(store)
+    [requested] = await store.read_stream(stream_of(referral_id))
+    stale = {referral_id: LoadedReferral(lifecycle.apply(None, requested.event), 1)}
+    await act_in_one_unit_of_work(
+        store, [ClaimReferral("wijkteam-noord", referral_id, "wijkteam-noord.mw01", NOON)]
+    )
+
+    with pytest.raises(ConcurrencyError):
+        await act_in_one_unit_of_work(
+            store,
+            [
+                ReleaseReferral("wijkteam-noord", referral_id, "ziek", NOON),
+                ClaimReferral("wijkteam-noord", referral_id, "wijkteam-noord.mw02", NOON),
+            ],
+            known=stale,
+        )
+    assert await store.stream_version(stream_of(referral_id)) == 2
