@@ -13,10 +13,11 @@ we assume at 1.7 times: about 6.8 per 1,000 a month, 500 signals. An assumption 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
+from datetime import date, datetime, time
 from pathlib import Path
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from adapters.cli.demo_year import DemoYear, add_summary, open_simulation_store, run_demo_year
@@ -31,7 +32,7 @@ from projections.log_summary import LogSummary, summarise_log
 from services.clock import today
 from services.referrals.lifecycle import ReferralState
 from services.settings import Settings
-from services.simulation.simulate_year import months_before
+from services.simulation.simulate_year import last_day, months_before
 
 SIGNALS_PER_MONTH = 500
 REJECTS = Path("var") / "rejects"
@@ -51,7 +52,9 @@ def demo(
     duplicate) and simulates the teams' work only for the days after the last recorded event.
     """
     settings = load_settings()
-    run(_demo(settings, signals, months_before(today(), months), seed, out))
+    chosen = months_before(today(), months)
+    run(_demo(settings, signals, chosen, seed, out))
+    print_management_report(chosen, out)
 
 
 async def _demo(
@@ -88,19 +91,37 @@ async def _demo(
     _print_outcomes(year)
     _print_case(example)
     _print_where(year, out)
-    print_management_report(settings, on)
 
 
-def print_management_report(settings: Settings, as_of: date) -> None:
+def print_management_report(months: list[tuple[int, int]], out: Path) -> None:
     """REPORT HOOK (issue 5, item 5) — the one place where the demo ends with the management
-    report: print it in the terminal (``signaalhub report``) and write the HTML report and the
-    DDAS export under ./var/, telling the user where. Until ``services.reports`` and
-    ``adapters/cli/report_command.py`` land, it says which commands will show them."""
+    report: printed in the terminal, written as HTML, and the DDAS delivery of the simulated
+    months written, both beside the partner files (``var/`` by default).
+
+    Runs the user's own commands (``signaalhub report``, ``signaalhub export ddas``) after the
+    simulation, on the real clock: the export records its disclosure of personal data in the
+    audit trail now, not on a simulated day."""
+    from adapters.cli.export_command import ddas
+    from adapters.cli.report_command import ReportFormat, report
+
+    folder = out.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    starts, ends = date(*months[0], 1), last_day(*months[-1])
+    html = folder / "demo-report.html"
+    delivery = folder / f"ddas-{starts.isoformat()}-{ends.isoformat()}.json"
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console
+    ) as progress:
+        task = progress.add_task("Management report, HTML and DDAS export", total=3)
+        report(None, None, None, None, ReportFormat.TABLE, None)
+        progress.advance(task)
+        report(None, None, None, None, ReportFormat.HTML, html)
+        progress.advance(task)
+        ddas(datetime.combine(starts, time()), datetime.combine(ends, time()), delivery)
+        progress.advance(task)
     console.print(
-        f"[bold]Management report[/bold] as of {as_of}: run [cyan]signaalhub report[/cyan] "
-        "(terminal, --format html --out var/demo-report.html) and "
-        "[cyan]signaalhub export ddas[/cyan] (DDAS delivery under var/) on the same database "
-        f"({settings.redacted_database_url()})."
+        f"Open [bold]{html}[/bold] in a browser for the charts; the DDAS delivery of "
+        f"{starts} to {ends} is [bold]{delivery}[/bold] (synthetic personal data)."
     )
 
 
