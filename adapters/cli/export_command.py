@@ -28,6 +28,8 @@ from services.ddas.delivery import Period
 from services.ddas.export_ddas import DdasExport, export_ddas, write_delivery
 from services.ddas.validation import InvalidDeliveryError
 from services.municipalities import load_municipalities
+from services.privacy.cipher import TamperedPersonalData
+from services.privacy.keys import MasterKeyError
 from services.settings import Settings
 
 app = typer.Typer(help="Deliveries to the outside world (DDAS for the CBS).", no_args_is_help=True)
@@ -104,6 +106,10 @@ def ddas(
         )
         for problem in error.problems:
             errors.print(f"  {problem.path}: {problem.message}", highlight=False, markup=False)
+        raise typer.Exit(1) from None
+    except (MasterKeyError, TamperedPersonalData) as error:
+        # Neither message holds personal data: a setting, a key id or a record id.
+        errors.print(f"[red]error:[/red] cannot read the personal data: {error}; nothing written")
         raise typer.Exit(1) from None
     finally:
         progress.close()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 import stat
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -13,6 +15,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 import typer
+from sqlalchemy import select, update
 from typer.testing import CliRunner, Result
 
 import events.catalogue  # noqa: F401  (registers the domain events)
@@ -22,6 +25,8 @@ from events.migrations import upgrade
 from events.registry import catalogue
 from events.store import SqlEventStore
 from events.store.engine import create_engine
+from services.intake.tables import personal_data
+from services.privacy.keys import KeyRing, MasterKey, using_keyring
 from tests.support.intake import BSN_A, BSN_B, person, routing_intake_for, signal, submit
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
@@ -29,6 +34,13 @@ SCHEMA = CONFIG.parent / "services" / "ddas" / "json_schema_Uitwisselmodel.json"
 
 app = typer.Typer()
 app.add_typer(export_command.app, name="export")  # as adapters/cli/main.py registers it
+
+
+@pytest.fixture(autouse=True)
+def master_key() -> Iterator[KeyRing]:
+    # Installed for the process, so the command (run in a thread) reads with it too.
+    with using_keyring(KeyRing(MasterKey.from_bytes(os.urandom(32)))) as keyring:
+        yield keyring
 
 
 @pytest.fixture
@@ -184,6 +196,34 @@ async def test_an_unwritable_file_is_an_error_not_a_traceback(
     assert result.exit_code == 1
     assert f"cannot write {tmp_path / 'taken'}" in result.output.replace("\n", "")
     assert temporary_files(tmp_path, "taken") == []
+
+
+async def test_a_tampered_personal_record_stops_the_export(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    await ingest_october(env["HUB_DATABASE_URL"])
+    engine = create_engine(env["HUB_DATABASE_URL"])
+    async with engine.begin() as conn:
+        [(subject_id, sealed)] = (
+            await conn.execute(select(personal_data.c.subject_id, personal_data.c.data).limit(1))
+        ).all()
+        flipped = sealed[:-2] + ("A" if sealed[-2] != "A" else "B") + sealed[-1]
+        await conn.execute(
+            update(personal_data)
+            .where(personal_data.c.subject_id == subject_id)
+            .values(data=flipped)
+        )
+    await engine.dispose()
+    out = tmp_path / "ddas.json"
+
+    result = await invoke(
+        ["export", "ddas", "--from", "2026-10-01", "--to", "2026-10-31", "--out", str(out)], env
+    )
+
+    assert result.exit_code == 1, result.output
+    assert "cannot read the personal data" in result.output
+    assert "nothing written" in result.output
+    assert not out.exists()
 
 
 async def test_a_quiet_period_still_reports_each_served_municipality(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -25,6 +27,8 @@ from services.ddas.export_ddas import export_ddas
 from services.ddas.validation import InvalidDeliveryError
 from services.intake.rules import IntakeRules
 from services.intake.tables import personal_data
+from services.privacy.erase import erase_by_case
+from services.privacy.keys import KeyRing, MasterKey, using_keyring
 from services.referrals.act_on_referral import ReferralActions
 from tests.support.intake import BSN_B, person, routing_intake_for, signal, submit
 
@@ -39,6 +43,12 @@ DELIVERED_AT = datetime(2026, 11, 3, 8, 0, tzinfo=UTC)
 @pytest.fixture
 def registry() -> EventRegistry:
     return catalogue
+
+
+@pytest.fixture(autouse=True)
+def master_key() -> Iterator[KeyRing]:
+    with using_keyring(KeyRing(MasterKey.from_bytes(os.urandom(32)))) as keyring:
+        yield keyring
 
 
 async def referral_of(store: SqlEventStore, case_id: uuid.UUID) -> ReferralRequested:
@@ -63,7 +73,7 @@ async def test_a_month_of_signals_exports_a_valid_delivery_with_the_right_number
     store: SqlEventStore,
 ) -> None:
     intake = routing_intake_for(store, today=date(2026, 10, 2))
-    worked, small, waiting = await intake.receive(
+    worked, small, waiting, forgotten = await intake.receive(
         [
             submit(signal("W-1")),  # 123.45, Almelo 7604: Vroeg erop af!
             submit(
@@ -74,6 +84,7 @@ async def test_a_month_of_signals_exports_a_valid_delivery_with_the_right_number
                 )
             ),
             submit(signal("W-3", person=person(postcode="7602EF", house_number=5, bsn=None))),
+            submit(signal("W-5", person=person(postcode="7605GH", house_number=7, bsn=None))),
         ]
     )
     [november] = await routing_intake_for(store, today=date(2026, 11, 4)).receive(
@@ -99,11 +110,14 @@ async def test_a_month_of_signals_exports_a_valid_delivery_with_the_right_number
         team, rid, ContactKind.HOME_VISIT, True, date(2026, 10, 8), PartOfDay.AFTERNOON
     )
     await actions.close(team, rid, Outcome.ADVICE_OR_QUICK_FIX, date(2026, 10, 12))
-    # The waiting household's personal data is gone (issue 6 will erase it by its key).
+    # One household's record is gone; another was erased on request (its key shredded).
     async with store.engine.begin() as conn:
         await conn.execute(
             delete(personal_data).where(personal_data.c.subject_id == waiting.signal_id)
         )
+    assert forgotten.case_id is not None
+    erased = await erase_by_case(store, forgotten.case_id, "verzoek van de inwoner", "cli:test")
+    assert erased.found
     pages: list[tuple[int, int]] = []
     stages: list[str] = []
     last = await store.last_position()
@@ -130,7 +144,12 @@ async def test_a_month_of_signals_exports_a_valid_delivery_with_the_right_number
     [levering] = document["leveringen"]
     assert (levering["teller"], levering["gemeentecode"]) == (1, "0141")
     signals = by_id(levering["vroegsignalen"])
-    assert list(signals) == [str(worked.signal_id), str(small.signal_id), str(waiting.signal_id)]
+    assert list(signals) == [
+        str(worked.signal_id),
+        str(small.signal_id),
+        str(waiting.signal_id),
+        str(forgotten.signal_id),
+    ]
     assert str(november.signal_id) not in signals
     assert [signals[str(s.signal_id)].get("status") for s in (worked, small, waiting)] == [
         None,
@@ -150,8 +169,10 @@ async def test_a_month_of_signals_exports_a_valid_delivery_with_the_right_number
         "Plaatsnaam": "Almelo",
     }
     assert signals[str(waiting.signal_id)]["client"] == {}
+    assert signals[str(forgotten.signal_id)]["client"] == {}
+    assert signals[str(forgotten.signal_id)]["status"] == "Nog niet opgepakt"  # the facts stay
     zaken = {z["vroegsignalen"][0]["ID"]: z for z in levering["vroegsignaalzaken"]}
-    assert len(zaken) == 3
+    assert len(zaken) == 4
     assert zaken[str(worked.signal_id)] == {
         "resultaat": "(Budget)advies en/of quick fix",
         "matchingsdatum": await matched_on(store, worked.case_id),
@@ -168,8 +189,8 @@ async def test_a_month_of_signals_exports_a_valid_delivery_with_the_right_number
     }
     assert zaken[str(small.signal_id)]["resultaat"] == "Niet opgepakt: onterecht signaal"
     assert "resultaat" not in zaken[str(waiting.signal_id)]
-    assert (export.signals, export.cases, export.contact_attempts) == (3, 3, 2)
-    assert export.signals_without_client == 1
+    assert (export.signals, export.cases, export.contact_attempts) == (4, 4, 2)
+    assert export.signals_without_client == 2
     assert export.up_to_position == last
     assert [p for p, _ in pages] == sorted(p for p, _ in pages)
     assert len(pages) > 1
