@@ -23,6 +23,14 @@ from services.settings import Settings
 API_VERSION = "1.0.0"
 
 
+def _parameter_name(location: tuple[int | str, ...]) -> str:
+    """``("query", "periode")`` → ``periode``: the name as the client sent it."""
+    parts = [str(p) for p in location]
+    if len(parts) > 1 and parts[0] in {"query", "path", "header", "cookie", "body"}:
+        parts = parts[1:]
+    return ".".join(parts)
+
+
 def create_app(settings: Settings, *, intake: SignalIntake | None = None) -> FastAPI:
     """The API; with ``intake`` given (tests, an embedding process) it uses that instead of
     opening its own store."""
@@ -87,7 +95,7 @@ def create_app(settings: Settings, *, intake: SignalIntake | None = None) -> Fas
             instance=request.url.path,
             invalidParams=[
                 {
-                    "name": ".".join(str(p) for p in e["loc"]),
+                    "name": _parameter_name(e["loc"]),
                     "code": "invalid",
                     "reason": e["msg"],
                 }
