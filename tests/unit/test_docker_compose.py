@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -29,7 +30,13 @@ def test_hub_environment_values_are_valid_settings(monkeypatch: Any) -> None:
     settings = Settings()
     assert settings.database_url.startswith("postgresql+asyncpg://")
     assert "@postgres:5432/" in settings.database_url
-    assert settings.nats_url == "nats://nats:4222"
+    nats_url = urlsplit(settings.nats_url or "")
+    assert (nats_url.scheme, nats_url.username, nats_url.hostname, nats_url.port) == (
+        "nats",
+        "hub",
+        "nats",
+        4222,
+    )
     assert settings.log_format == "json"
 
 
@@ -38,6 +45,7 @@ def test_postgres_16_and_nats_2_with_jetstream_on_volumes() -> None:
     assert services["postgres"]["image"].startswith("postgres:16")
     assert services["nats"]["image"].startswith("nats:2")
     assert "-js" in services["nats"]["command"]
+    assert services["nats"]["command"][:2] == ["-c", "/etc/nats/nats.conf"]  # per-partner users
     assert any(v.endswith(":/data") for v in services["nats"]["volumes"])
     assert any(v.endswith(":/var/lib/postgresql/data") for v in services["postgres"]["volumes"])
     assert set(compose()["volumes"]) == {"postgres-data", "nats-data"}
