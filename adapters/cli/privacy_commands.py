@@ -16,6 +16,7 @@ from rich.table import Table
 
 from adapters.cli.running import console, errors, load_settings, run
 from services.bootstrap import open_migrated_event_store
+from services.bsn import is_valid_bsn
 from services.config_files import ConfigError
 from services.privacy.erase import RequestResult, RetentionRun, erase_by_bsn, erase_by_case
 from services.privacy.erase import run_retention as run_retention_policy
@@ -184,8 +185,9 @@ def erase(
     if not reason.strip() or len(reason) > 500:
         errors.print("[red]error:[/red] --reason must be 1 to 500 characters")
         raise typer.Exit(2)
-    if bsn is not None and not (bsn.isdigit() and len(bsn) in (8, 9)):
-        errors.print("[red]error:[/red] --bsn must be 8 or 9 digits")  # the value not echoed
+    if bsn is not None and not is_valid_bsn(bsn):
+        # Intake only accepts valid BSNs, so nothing else can match; the value is not echoed.
+        errors.print("[red]error:[/red] --bsn must be a valid BSN (9 digits, eleven-test)")
         raise typer.Exit(2)
     case_id: uuid.UUID | None = None
     if case is not None:
@@ -203,7 +205,7 @@ def erase(
             if case_id is not None:
                 return await erase_by_case(store, case_id, reason.strip(), actor)
             assert bsn is not None
-            return await erase_by_bsn(store, bsn.zfill(9), reason.strip(), actor)
+            return await erase_by_bsn(store, bsn, reason.strip(), actor)
         finally:
             await store.close()
 

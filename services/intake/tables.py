@@ -3,7 +3,8 @@
 They hold what intake must look up to decide (is this signal known? which household is this?
 which case is open?) — state derived from the events plus the personal data, kept so that a
 decision needs no replay. Match keys are hashes; personal data lives only in
-``personal_data`` (issue 6 encrypts that one table per household).
+``personal_data``, sealed under each household's data key and written and read only through
+``services.privacy.personal_store`` (issue 6).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ personal_data = Table(
     Column("subject_id", Uuid(), primary_key=True),  # a signal id or a rejection id
     Column("household_id", Uuid(), nullable=True),
     Column("kind", String(20), nullable=False),  # signal | rejected-input
-    Column("data", Text(), nullable=False),
+    Column("data", Text(), nullable=False),  # v1:<key generation>:<nonce+ciphertext>
     Column("recorded_at", DateTime(timezone=True), nullable=False),
 )
 Index("ix_personal_data_household", personal_data.c.household_id)

@@ -4,6 +4,7 @@ rotation that keeps every record readable without rewriting one."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import dataclasses
 import os
@@ -13,11 +14,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import typer
 from pydantic import SecretStr
 from sqlalchemy import select, update
+from typer.testing import CliRunner
 
+from adapters.cli import privacy_commands
+from events.migrations import upgrade
 from events.registry import EventRegistry, catalogue
 from events.store import SqlEventStore
+from events.store.engine import create_engine
 from services.intake.commands import FieldProblem
 from services.intake.tables import personal_data
 from services.privacy.cipher import TamperedPersonalData
@@ -215,3 +221,44 @@ def test_settings_with_a_configured_key_build_the_keyring() -> None:
     text = base64.b64encode(NEW.secret).decode()
     keyring = load_keyring(Settings(master_key=SecretStr(text)))
     assert keyring.current == NEW
+
+
+def test_keys_rotate_and_status_on_the_command_line(tmp_path: Path) -> None:
+    database = tmp_path / "hub.sqlite3"
+
+    async def prepare() -> None:
+        engine = create_engine(f"sqlite+aiosqlite:///{database}")
+        await upgrade(engine)
+        store = SqlEventStore(engine, catalogue)
+        try:
+            await intake_three_households_and_a_rejection(store)
+        finally:
+            await store.close()
+
+    asyncio.run(prepare())
+    app = typer.Typer()
+    app.add_typer(privacy_commands.keys_app, name="keys")
+    new, old = (base64.b64encode(k.secret).decode() for k in (NEW, OLD))
+    url = f"sqlite+aiosqlite:///{database}"
+    runner = CliRunner()
+
+    refused = runner.invoke(
+        app, ["keys", "rotate"], env={"HUB_DATABASE_URL": url, "HUB_MASTER_KEY": new}
+    )
+    assert refused.exit_code == 1
+    assert f"{OLD.key_id} (4 keys)" in refused.output
+
+    env = {"HUB_DATABASE_URL": url, "HUB_MASTER_KEY": new, "HUB_MASTER_KEY_PREVIOUS": old}
+    rotated = runner.invoke(app, ["keys", "rotate"], env=env)
+    assert rotated.exit_code == 0, rotated.output
+    assert f"re-wrapped from {OLD.key_id}" in rotated.output
+    assert "4 data keys re-wrapped" in rotated.output
+    assert new not in rotated.output
+    assert old not in rotated.output
+
+    status = runner.invoke(
+        app, ["keys", "status"], env={"HUB_DATABASE_URL": url, "HUB_MASTER_KEY": new}
+    )
+    assert status.exit_code == 0, status.output
+    assert NEW.key_id in status.output
+    assert OLD.key_id not in status.output
