@@ -31,7 +31,8 @@ _TIME = re.compile(r"^\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})?$")
 
 @dataclass(frozen=True, slots=True)
 class SchemaProblem:
-    """One way the document breaks the schema: where (a JSON path) and what."""
+    """One way the document breaks the schema: where (a JSON path) and what, in words that
+    never repeat the value found there."""
 
     path: str
     message: str
@@ -123,7 +124,29 @@ def ddas_validator() -> Draft202012Validator:
 def schema_problems(document: Any, limit: int = 10) -> list[SchemaProblem]:
     """The first ``limit`` problems (by place in the document), empty when it is valid."""
     errors = sorted(ddas_validator().iter_errors(document), key=_document_order)
-    return [SchemaProblem(error.json_path, error.message) for error in errors[:limit]]
+    return [SchemaProblem(error.json_path, _describe(error)) for error in errors[:limit]]
+
+
+def _describe(error: ValidationError) -> str:
+    """What is wrong, without the offending value: it may be a BSN or a birth date, and the
+    problems are printed on a terminal."""
+    rule, expected = error.validator, error.validator_value
+    match rule:
+        case "required" | "additionalProperties":
+            return error.message  # names properties, never values
+        case "type":
+            return f"must be of type {expected}"
+        case "enum":
+            values = expected if isinstance(expected, list) else [expected]
+            return "must be one of: " + ", ".join(repr(value) for value in values)
+        case "format":
+            return f"is not a valid {expected}"
+        case "minItems":
+            return f"must have at least {expected} item(s)"
+        case "uniqueItems":
+            return "has items that are not unique"
+        case _:
+            return f"does not satisfy {rule} {expected!r}"
 
 
 def _document_order(error: ValidationError) -> list[tuple[int, int, str]]:

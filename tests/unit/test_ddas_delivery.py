@@ -658,6 +658,26 @@ def test_a_broken_document_fails_with_json_paths() -> None:
         "$.leveringen[1].vroegsignalen[0].bedrag",
     }
     assert "'client' is a required property" in str(raised.value)
+    problems = {p.path: p.message for p in raised.value.problems}
+    assert problems["$.leveringen[1].vroegsignalen[0].bedrag"] == "must be of type integer"
+    assert problems["$.startdatumLevering"] == "is not a valid date"
+
+
+def test_problems_never_repeat_the_value_found() -> None:
+    document = json.loads((NATIONAL / "enkelvoudigVoorbeeld.json").read_text(encoding="utf-8"))
+    client = document["leveringen"][0]["vroegsignalen"][0]["client"]
+    client["Geboortedatum"] = "1985-02-30"
+    client["Burgerservicenummer"] = 123456789  # a number where the schema wants a string
+
+    problems = schema_problems(document)
+
+    assert {p.path for p in problems} == {
+        "$.leveringen[0].vroegsignalen[0].client.Geboortedatum",
+        "$.leveringen[0].vroegsignalen[0].client.Burgerservicenummer",
+    }
+    shown = " ".join(str(p) for p in problems)
+    assert "1985-02-30" not in shown
+    assert "123456789" not in shown
 
 
 def test_the_inlined_schema_finds_exactly_what_the_original_finds() -> None:
