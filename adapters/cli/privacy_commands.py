@@ -22,6 +22,7 @@ from services.privacy.erase import RequestResult, RetentionRun, erase_by_bsn, er
 from services.privacy.erase import run_retention as run_retention_policy
 from services.privacy.household_keys import RotationReport, key_counts, rewrap_all
 from services.privacy.keys import KeyRing, MasterKeyError, install_keyring, load_keyring
+from services.privacy.personal_store import seal_plaintext_records
 from services.privacy.retention import load_retention_policy
 from services.settings import Settings
 
@@ -88,6 +89,31 @@ def rotate() -> None:
         )
     else:
         console.print(f"{report.total_rewrapped} data keys re-wrapped.")
+
+
+@keys_app.command("seal-plaintext")
+def seal_plaintext() -> None:
+    """Seal the personal-data records written in plain text before encryption existed
+    (migration 0011) under their households' data keys. Safe to run again: sealed records
+    are left alone."""
+    settings = load_settings()
+    keyring = _keyring(settings)
+
+    async def go() -> int:
+        store = await open_migrated_event_store(settings)
+        try:
+            async with store.unit_of_work() as uow:
+                await uow.lock()  # no intake batch writes keys meanwhile
+                return await seal_plaintext_records(uow.connection, keyring)
+        finally:
+            await store.close()
+
+    try:
+        sealed = run(go())
+    except MasterKeyError as error:
+        errors.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(1) from None
+    console.print(f"{sealed} plain-text records sealed under master key {keyring.current.key_id}.")
 
 
 @keys_app.command("status")

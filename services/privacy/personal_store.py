@@ -6,8 +6,8 @@ it can be erased on its own schedule. Reading gives the plaintext back, or ``ERA
 owner's key was erased (crypto-shredding: the ciphertext stays, nobody can read it). A record
 that does not authenticate raises ``TamperedPersonalData``: garbage is never returned.
 
-Records written before migration 0011 are plain text; they read as they are until their
-household is erased, which blanks them.
+Records written before migration 0011 are plain text; they read as they are until
+``signaalhub keys seal-plaintext`` seals them, or their household is erased, which blanks them.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -36,7 +36,11 @@ from services.privacy.cipher import (
     seal,
     sealed_key_id,
 )
-from services.privacy.household_keys import data_keys_for_reading, data_keys_for_writing
+from services.privacy.household_keys import (
+    data_keys_for_reading,
+    data_keys_for_writing,
+    load_key_rows,
+)
 from services.privacy.keys import KeyRing, current_keyring
 
 REJECTED_INPUT: Final = "rejected-input"
@@ -212,3 +216,60 @@ async def count_records(
         if owner in counts:
             counts[owner] += 1
     return counts
+
+
+async def seal_plaintext_records(
+    conn: AsyncConnection, keyring: KeyRing | None = None, chunk: int = 1_000
+) -> int:
+    """Seal the records written in plain text before migration 0011, in the caller's
+    transaction (which holds the intake lock); returns how many. A record whose owner was
+    erased meanwhile is blanked instead of sealed."""
+    keyring = keyring or current_keyring()
+    p = personal_data.c
+    sealed = 0
+    while True:
+        rows = (
+            await conn.execute(
+                select(p.subject_id, p.household_id, p.kind, p.data)
+                .where(~p.data.startswith(f"{VERSION}:"), p.data != "")
+                .order_by(p.subject_id)
+                .limit(chunk)
+            )
+        ).all()
+        if not rows:
+            return sealed
+        owners = {key_owner(r.subject_id, r.household_id) for r in rows}
+        erased = {
+            owner
+            for owner, row in (await load_key_rows(conn, owners)).items()
+            if row.wrapped is None
+        }
+        await blank_plaintext_records(conn, erased)
+        live = [r for r in rows if key_owner(r.subject_id, r.household_id) not in erased]
+        keys = await data_keys_for_writing(
+            conn,
+            {key_owner(r.subject_id, r.household_id) for r in live},
+            keyring,
+            datetime.now(UTC),
+        )
+        changes = [
+            {
+                "subject": r.subject_id,
+                "sealed": seal(
+                    keys[key_owner(r.subject_id, r.household_id)],
+                    r.data,
+                    r.subject_id,
+                    r.household_id,
+                    r.kind,
+                ),
+            }
+            for r in live
+        ]
+        if changes:
+            await conn.execute(
+                update(personal_data)
+                .where(p.subject_id == bindparam("subject"))
+                .values(data=bindparam("sealed")),
+                changes,
+            )
+        sealed += len(changes)

@@ -11,6 +11,7 @@ import os
 import stat
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ from events.store.engine import create_engine
 from services.intake.commands import FieldProblem
 from services.intake.tables import personal_data
 from services.privacy.cipher import TamperedPersonalData
-from services.privacy.household_keys import key_counts, rewrap_all
+from services.privacy.household_keys import erase_data_keys, key_counts, rewrap_all
 from services.privacy.keys import (
     KeyRing,
     MasterKey,
@@ -36,7 +37,11 @@ from services.privacy.keys import (
     load_keyring,
     using_keyring,
 )
-from services.privacy.personal_store import read_personal_records
+from services.privacy.personal_store import (
+    blank_plaintext_records,
+    read_personal_records,
+    seal_plaintext_records,
+)
 from services.privacy.tables import household_data_keys
 from services.referrals.case_details import read_case_details
 from services.settings import Settings
@@ -262,3 +267,51 @@ def test_keys_rotate_and_status_on_the_command_line(tmp_path: Path) -> None:
     assert status.exit_code == 0, status.output
     assert NEW.key_id in status.output
     assert OLD.key_id not in status.output
+
+
+async def test_records_from_before_encryption_read_until_sealed_and_are_then_sealed(
+    store: SqlEventStore,
+) -> None:
+    household, other = uuid.uuid4(), uuid.uuid4()
+    subject, erased_subject, rejection = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    legacy = [
+        (subject, household, "signal", '{"surname": "Hoff", "bsn": "999990019"}'),
+        (erased_subject, other, "signal", '{"surname": "Zwaneveld"}'),
+        (rejection, None, "rejected-input", "V-9;Hoff"),
+    ]
+    async with store.engine.begin() as conn:
+        await conn.execute(
+            personal_data.insert(),
+            [
+                {
+                    "subject_id": s,
+                    "household_id": h,
+                    "kind": k,
+                    "data": d,
+                    "recorded_at": datetime.now(UTC),
+                }
+                for s, h, k, d in legacy
+            ],
+        )
+        await erase_data_keys(conn, [other], datetime.now(UTC))  # no key row: nothing to erase
+        await blank_plaintext_records(conn, [other])  # what an erasure does to old records
+    subjects = [subject, erased_subject, rejection]
+    async with store.engine.connect() as conn:
+        before = await read_personal_records(conn, subject_ids=subjects)
+    assert (before[subject].details() or {})["surname"] == "Hoff"
+    assert before[erased_subject].erased
+    assert before[rejection].content == "V-9;Hoff"
+
+    async with store.unit_of_work() as uow:
+        assert await seal_plaintext_records(uow.connection) == 2
+    async with store.unit_of_work() as uow:
+        assert await seal_plaintext_records(uow.connection) == 0  # nothing twice
+
+    dumped = await dump(store)
+    for plain in ("Hoff", "999990019", "Zwaneveld"):
+        assert plain not in dumped
+    async with store.engine.connect() as conn:
+        after = await read_personal_records(conn, subject_ids=subjects)
+    assert after[subject].details() == before[subject].details()
+    assert after[rejection].content == "V-9;Hoff"
+    assert after[erased_subject].erased
