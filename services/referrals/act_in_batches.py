@@ -11,8 +11,9 @@ referral, all in the same transaction.
 
 What differs, and why:
 
-* one transaction for the whole batch: at one action per transaction a year of an
-  Almelo-sized municipality's work (about 20,000 actions) took 90 s on SQLite, measured;
+* one transaction for the whole batch: ``ReferralActions`` took 4.8 ms an action on SQLite
+  (measured: read the stream, one transaction), about 100 s for the 21,000 actions of a year
+  of an Almelo-sized municipality; a day's work in one batch records them in about 10 s;
 * each action carries its own time (``at``), because the work happened then, not when the
   batch is recorded;
 * a refused action (wrong state, another team's referral, unknown id) is reported in the
