@@ -12,6 +12,7 @@ that is being erased.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -114,13 +115,16 @@ async def run_retention(
         for owner, expiry in found
     )
     if not dry_run and erasures:
-        await erase(
+        erased = await erase(
             store,
             erasures,
             reason=lambda e: f"bewaartermijn verstreken op {e.expired_on} (regel {e.rule})",
             requested_by=requested_by,
             now=now(),
+            unless_open=True,
         )
+        waiting += len(erasures) - len(erased)
+        erasures = erased
     return RetentionRun(today, dry_run, erasures, waiting + waiting_rejections)
 
 
@@ -131,11 +135,22 @@ async def erase(
     reason: Callable[[Erasure], str],
     requested_by: str,
     now: datetime,
-) -> None:
-    owners = [e.owner_id for e in erasures]
+    unless_open: bool = False,
+) -> tuple[Erasure, ...]:
+    """Erase the owners of ``erasures`` in one transaction under the store's write lock;
+    returns what was erased, with the records counted under the lock. ``unless_open``
+    (retention): a household that got an open case since it was found is left alone."""
     async with store.unit_of_work() as uow:
         await uow.lock()
         conn = uow.connection
+        if unless_open:
+            reopened = await _with_open_case(conn, [e.owner_id for e in erasures])
+            erasures = [e for e in erasures if e.owner_id not in reopened]
+        owners = [e.owner_id for e in erasures]
+        if not owners:
+            return ()
+        counts = await count_records(conn, owners)
+        done = tuple(dataclasses.replace(e, records=counts.get(e.owner_id, 0)) for e in erasures)
         await erase_data_keys(conn, owners, now)
         await _mark_keyless_owners_erased(conn, owners, now)
         await blank_plaintext_records(conn, owners)
@@ -162,9 +177,20 @@ async def erase(
                         )
                     ],
                 )
-                for e in erasures
+                for e in done
             ]
         )
+    return done
+
+
+async def _with_open_case(conn: AsyncConnection, owners: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    c = household_cases.c
+    rows = await conn.execute(
+        select(c.household_id)
+        .where(one_of(c.household_id, owners, conn.dialect.name))
+        .where(c.status == "open")
+    )
+    return {household for (household,) in rows}
 
 
 async def erase_by_bsn(
@@ -202,17 +228,14 @@ async def erase_by_case(
 async def _erase_on_request(
     store: SqlEventStore, owners: list[uuid.UUID], reason: str, requested_by: str
 ) -> RequestResult:
-    async with store.engine.connect() as conn:
-        counts = await count_records(conn, owners)
-    erasures = tuple(Erasure(owner, RULE_REQUEST, counts.get(owner, 0)) for owner in owners)
-    await erase(
+    erased = await erase(
         store,
-        erasures,
+        [Erasure(owner, RULE_REQUEST, 0) for owner in owners],
         reason=lambda _: reason,
         requested_by=requested_by,
         now=datetime.now(UTC),
     )
-    return RequestResult(found=True, erasures=erasures)
+    return RequestResult(found=True, erasures=erased)
 
 
 # -- finding what expired ----------------------------------------------------------------------

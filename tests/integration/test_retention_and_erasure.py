@@ -12,7 +12,7 @@ import os
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -33,7 +33,7 @@ from events.store.engine import create_engine
 from services.ddas.personal_details import load_client_details
 from services.intake.commands import FieldProblem
 from services.intake.tables import household_keys, personal_data
-from services.privacy.erase import erase_by_bsn, erase_by_case, run_retention
+from services.privacy.erase import Erasure, erase, erase_by_bsn, erase_by_case, run_retention
 from services.privacy.keys import KeyRing, MasterKey, using_keyring
 from services.privacy.personal_store import read_personal_records
 from services.privacy.retention import RetentionPolicy, add_months
@@ -256,3 +256,26 @@ def test_the_commands_never_print_the_bsn(tmp_path: Path) -> None:
     gone = runner.invoke(app, ["erase", "--bsn", BSN_A, "--reason", "verzoek"], env=env)
     assert gone.exit_code == 1
     assert BSN_A not in gone.output
+
+
+async def test_retention_leaves_a_household_that_opened_a_case_since_it_was_found(
+    store: SqlEventStore,
+) -> None:
+    [still_open] = await routing_intake_for(store).receive([submit(signal("S-1"))])
+    household = await household_of(store, still_open.signal_id)
+    found = Erasure(household, "default", 1, date(2026, 1, 1))
+
+    erased = await erase(
+        store,
+        [found],
+        reason=lambda _: "bewaartermijn verstreken",
+        requested_by="retention",
+        now=datetime.now(UTC),
+        unless_open=True,
+    )
+
+    assert erased == ()
+    assert await erased_events(store) == []
+    async with store.engine.connect() as conn:
+        records = await read_personal_records(conn, households=[household])
+    assert [r.erased for r in records.values()] == [False]
