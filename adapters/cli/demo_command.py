@@ -28,7 +28,7 @@ from events.catalogue.routing import CaseRouted
 from events.catalogue.vocabulary import Outcome
 from events.envelope import RecordedEvent
 from events.store import SqlEventStore
-from projections.log_summary import LogSummary, summarise_log
+from projections.log_summary import LogSummary
 from services.clock import today
 from services.referrals.lifecycle import ReferralState
 from services.settings import Settings
@@ -81,7 +81,7 @@ async def _demo(
             today=on,
             console=console,
         )
-        log = await summarise_log(store)
+        log = await _summarise_log(store)
         example = await _example_case(store, log)
     finally:
         await store.close()
@@ -123,6 +123,23 @@ def print_management_report(months: list[tuple[int, int]], out: Path) -> None:
         f"Open [bold]{html}[/bold] in a browser for the charts; the DDAS delivery of "
         f"{starts} to {ends} is [bold]{delivery}[/bold] (synthetic personal data)."
     )
+
+
+async def _summarise_log(store: SqlEventStore) -> LogSummary:
+    """``projections.log_summary.summarise_log`` with a progress bar: a year is 50,000 events."""
+    summary = LogSummary()
+    last = await store.last_position()
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console
+    ) as progress:
+        task = progress.add_task("Reading the event log back (events)", total=last)
+        position = 0
+        while page := await store.read_all(after=position, limit=5000):
+            for recorded in page:
+                summary.apply(recorded)
+            position = page[-1].position
+            progress.update(task, completed=min(position, last))
+    return summary
 
 
 async def _example_case(store: SqlEventStore, summary: LogSummary) -> list[RecordedEvent]:
