@@ -8,6 +8,7 @@ from adapters.cli import (
     database_commands,
     demo_command,
     event_commands,
+    export_command,
     ingest_command,
     projection_commands,
     queue_command,
@@ -28,6 +29,7 @@ app.add_typer(database_commands.app, name="db")
 app.add_typer(event_commands.app, name="events")
 app.add_typer(rules_command.app, name="rules")
 app.add_typer(projection_commands.app, name="projections")
+app.add_typer(export_command.app, name="export")
 app.command("demo")(demo_command.demo)
 app.command("ingest")(ingest_command.ingest)
 app.command("queue")(queue_command.queue)
