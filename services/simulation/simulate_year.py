@@ -20,8 +20,10 @@ Steps planned after yesterday are not done: the last weeks' referrals are still 
 
 Referral state is followed from the log itself (every referral event, the intake's reroutes
 and cancellations included), so a plan is dropped as soon as its referral is final, and a
-second run on the same database knows what the first did: it plays only the days after the
-last recorded event.
+second run on the same database knows what the first did: plans are deterministic, and it
+plays only the days after the last day of simulated work in the log (found by the
+correlation id ``demo-teams-<date>``; on a log without simulated work, after its newest
+event, so that nothing is recorded before what is already there).
 """
 
 from __future__ import annotations
@@ -76,6 +78,9 @@ WORK_TIME: dict[PartOfDay, time] = {
 }
 RECORD_TIME = time(21, 30)
 READ_PAGE = 5000
+TEAM_WORK = "demo-teams-"
+"""Correlation id prefix of a simulated day's work, followed by the ISO date: a later run
+reads from the log which days were played."""
 
 # Where a team hands a referral that is not theirs after all (demo assumption), and why.
 REROUTES: dict[str, tuple[str, str]] = {
@@ -206,6 +211,8 @@ class TeamWorkSimulation:
     schedule: dict[date, list[_Scheduled]] = field(default_factory=lambda: defaultdict(list))
     actions: int = 0
     refused: list[str] = field(default_factory=list)
+    last_team_day: date | None = None
+    """The last day whose simulated team work is in the log."""
 
     async def follow_log(self) -> None:
         """Fold every event recorded since the last call; plan each new referral."""
@@ -214,8 +221,18 @@ class TeamWorkSimulation:
                 self._fold(recorded)
             self.position = page[-1].position
 
+    def resume_after(self, day: date) -> None:
+        """Play nothing up to ``day``: an earlier run did (or the log already goes past it)."""
+        self.played_after = day
+        for planned_day in [d for d in self.schedule if d <= day]:
+            del self.schedule[planned_day]
+
     def _fold(self, recorded: RecordedEvent) -> None:
         event = recorded.event
+        correlation = recorded.metadata.correlation_id or ""
+        if correlation.startswith(TEAM_WORK):
+            played = date.fromisoformat(correlation.removeprefix(TEAM_WORK))
+            self.last_team_day = max(played, self.last_team_day or played)
         if isinstance(event, CaseOpened):
             self.places[event.case_id] = (event.gemeentecode, event.pc4)
             return
@@ -272,7 +289,7 @@ class TeamWorkSimulation:
             actions,
             known=self.referrals,
             projects=self.projects,
-            correlation_id=f"demo-teams-{day.isoformat()}",
+            correlation_id=f"{TEAM_WORK}{day.isoformat()}",
         )
         self.actions += len(actions) - len(result.refused)
         self.refused.extend(f"{day} {action}: {refusal}" for action, refusal in result.refused)
@@ -329,20 +346,19 @@ async def simulate_year(
 ) -> YearOfWork:
     """Ingest each month on its last day and play the teams' work on every day until
     yesterday. ``clock`` must be the store's clock."""
-    newest, played_after = await last_recorded_day(store)
+    newest, newest_day = await last_recorded_day(store)
     if newest is not None:
         clock.set(newest)
     days = simulation_days(months, today)
     simulation = TeamWorkSimulation(
-        store,
-        clock,
-        seed,
-        projects,
-        wijken,
-        rates,
-        last_day=today - timedelta(days=1),
-        played_after=played_after,
+        store, clock, seed, projects, wijken, rates, last_day=today - timedelta(days=1)
     )
+    await simulation.follow_log()  # what an earlier run (or anything else) left in the log
+    # Resume after the last simulated day of work; a log written by something else is not
+    # rewritten before its newest event.
+    played_after = simulation.last_team_day or newest_day
+    if played_after is not None:
+        simulation.resume_after(played_after)
     ingest_days = {last_day(year, month): (year, month) for year, month in months}
     for day in days:
         if day in ingest_days:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import uuid
 from collections import Counter, defaultdict
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -67,7 +67,9 @@ COMMAND_OF = {
 }
 
 
-async def _run(settings: Settings, tmp_path: Path) -> tuple[DemoYear, list[RecordedEvent]]:
+async def _run(
+    settings: Settings, tmp_path: Path, today: date = TODAY
+) -> tuple[DemoYear, list[RecordedEvent]]:
     store, clock = await open_simulation_store(settings, MONTHS)
     try:
         year = await run_demo_year(
@@ -79,7 +81,7 @@ async def _run(settings: Settings, tmp_path: Path) -> tuple[DemoYear, list[Recor
             seed=7,
             out=tmp_path / "files",
             rejects=tmp_path / "rejects",
-            today=TODAY,
+            today=today,
             console=Console(file=io.StringIO()),
         )
         return year, await _whole_log(store)
@@ -159,13 +161,16 @@ async def test_a_simulated_year_is_a_chronological_log_of_valid_referral_lives(
     assert still_open > 0, "the queue is empty at the end"
 
 
-async def test_a_second_run_on_the_same_database_records_nothing_twice(tmp_path: Path) -> None:
+async def test_a_second_run_on_the_same_database_records_nothing_twice_and_a_later_one_goes_on(
+    tmp_path: Path,
+) -> None:
     settings = Settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite3'}", config_dir=CONFIG
     )
     first, first_log = await _run(settings, tmp_path)
 
     second, second_log = await _run(settings, tmp_path)
+    a_week_later, later_log = await _run(settings, tmp_path, TODAY + timedelta(days=7))
 
     assert sum(s.duplicates for s in second.ingest.values()) == SIGNALS_PER_MONTH * len(MONTHS)
     assert sum(s.accepted for s in second.ingest.values()) == 0
@@ -173,6 +178,16 @@ async def test_a_second_run_on_the_same_database_records_nothing_twice(tmp_path:
     assert second.work.played_after == _local_day(first_log[-1])
     assert [r.event_id for r in second_log] == [r.event_id for r in first_log]
     assert second.work.referrals == first.work.referrals
+
+    # A week later the teams go on where they stopped: the week is played, nothing else.
+    assert a_week_later.work.refused == []
+    assert a_week_later.work.actions > 0
+    assert a_week_later.work.played_after == second.work.played_after
+    new = later_log[len(second_log) :]
+    assert new
+    assert all(TODAY <= _local_day(r) < TODAY + timedelta(days=7) for r in new)
+    moments = [r.recorded_at for r in later_log]
+    assert moments == sorted(moments)
 
 
 # -- the batch entry point the simulation records the teams' work with --------------------
