@@ -97,6 +97,9 @@ def keys_from_file(path: Path, setting: str = "HUB_MASTER_KEY_FILE") -> KeyRing:
         text = path.read_text(encoding="ascii")
     except (OSError, UnicodeDecodeError) as error:
         raise MasterKeyError(f"{setting}: cannot read {path}: {type(error).__name__}") from None
+    if path.stat().st_mode & 0o077:
+        # Readable by others than its owner: worth fixing, not worth refusing to start over.
+        log.warning("master_key_file_not_private", path=str(path), advice="chmod 600")
     lines = [line.strip() for line in text.splitlines()]
     keys = [
         parse_key(line, f"{setting} ({path}, line {number})")

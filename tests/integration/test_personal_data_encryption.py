@@ -18,6 +18,7 @@ import pytest
 import typer
 from pydantic import SecretStr
 from sqlalchemy import select, update
+from structlog.testing import capture_logs
 from typer.testing import CliRunner
 
 from adapters.cli import privacy_commands
@@ -195,9 +196,13 @@ def test_master_keys_come_from_a_key_file_first_line_current(tmp_path: Path) -> 
     path = tmp_path / "master.keys"
     lines = [base64.b64encode(k.secret).decode() for k in (NEW, OLD)]
     path.write_text("# rotated 2026-11-28\n" + "\n".join(lines) + "\n", encoding="ascii")
-    keyring = load_keyring(
-        Settings(database_url="postgresql+asyncpg://hub@db/hub", master_key_file=path)
-    )
+    path.chmod(0o644)
+    with capture_logs() as logged:
+        keyring = load_keyring(
+            Settings(database_url="postgresql+asyncpg://hub@db/hub", master_key_file=path)
+        )
+    assert [e["event"] for e in logged] == ["master_key_file_not_private"]
+    assert all(line not in repr(logged) for line in lines)
     assert (keyring.current.key_id, [k.key_id for k in keyring.older]) == (
         NEW.key_id,
         [OLD.key_id],
@@ -212,11 +217,15 @@ def test_the_embedded_default_generates_one_private_key_file(tmp_path: Path) -> 
     generated = tmp_path / "var" / "master.key"
     settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite3'}")
 
-    first = load_keyring(settings, generated=generated)
-    again = load_keyring(settings, generated=generated)
+    with capture_logs() as logged:
+        first = load_keyring(settings, generated=generated)
+        again = load_keyring(settings, generated=generated)
 
     assert stat.S_IMODE(generated.stat().st_mode) == 0o600
     assert first == again, "the same key on every later start"
+    assert [e["event"] for e in logged] == ["master_key_generated"], "said once, when made"
+    assert logged[0]["key_id"] == first.current.key_id
+    assert base64.b64encode(first.current.secret).decode() not in repr(logged)
     assert [p.name for p in generated.parent.iterdir()] == ["master.key"]
     with pytest.raises(MasterKeyError, match="HUB_MASTER_KEY"):
         load_keyring(Settings(database_url="postgresql+asyncpg://hub@db/hub"), generated=generated)
