@@ -16,13 +16,16 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import httpx
 import pytest
 import typer
 from sqlalchemy import select
 from typer.testing import CliRunner
 
 from adapters.cli import privacy_commands
+from adapters.http.app import create_app
 from events.catalogue.privacy import PersonalDataErased
+from events.catalogue.referrals import ReferralRequested
 from events.catalogue.routing import CaseRouted
 from events.catalogue.signals import SignalReceived
 from events.catalogue.vocabulary import SignalKind
@@ -38,9 +41,12 @@ from services.privacy.keys import KeyRing, MasterKey, using_keyring
 from services.privacy.personal_store import read_personal_records
 from services.privacy.retention import RetentionPolicy, add_months
 from services.referrals.case_details import read_case_details
+from services.referrals.teams import Teams
+from services.settings import Settings
 from tests.support.intake import BSN_A, BSN_B, person, routing_intake_for, signal, submit
 
 SECOND = person(bsn=BSN_B, postcode="7601CD", house_number=1, surname="Zwaneveld")
+TOKEN = "token-van-noord-" + "n" * 24
 
 
 @pytest.fixture
@@ -279,3 +285,29 @@ async def test_retention_leaves_a_household_that_opened_a_case_since_it_was_foun
     async with store.engine.connect() as conn:
         records = await read_personal_records(conn, households=[household])
     assert [r.erased for r in records.values()] == [False]
+
+
+async def test_the_referral_api_shows_an_erased_resident_as_null(store: SqlEventStore) -> None:
+    intake = routing_intake_for(store)
+    [outcome] = await intake.receive([submit(signal("S-1"))])
+    referral = next(
+        r.event.referral_id
+        for r in await store.read_all(limit=1000)
+        if isinstance(r.event, ReferralRequested)
+    )
+    app = create_app(Settings(), intake=intake)
+    app.state.teams = Teams.from_tokens({"vroeg-erop-af-noord": TOKEN})
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://hub"
+    ) as client:
+        before = await client.get(f"/v1/verwijzingen/{referral}", headers=headers)
+        await erase_by_case(store, outcome.case_id, "verzoek", "cli:tester")  # type: ignore[arg-type]
+        after = await client.get(f"/v1/verwijzingen/{referral}", headers=headers)
+
+    assert before.status_code == after.status_code == 200
+    assert before.json()["_embedded"]["zaak"]["inwoner"]["burgerservicenummer"] == BSN_A
+    case = after.json()["_embedded"]["zaak"]
+    assert case["inwoner"] is None
+    assert [s["bedrag"] for s in case["signalen"]] == ["123.45"]
+    assert BSN_A not in after.text
