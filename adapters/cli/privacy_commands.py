@@ -10,6 +10,7 @@ from __future__ import annotations
 import getpass
 import uuid
 from datetime import date
+from pathlib import Path
 
 import typer
 from rich.table import Table
@@ -21,7 +22,13 @@ from services.config_files import ConfigError
 from services.privacy.erase import RequestResult, RetentionRun, erase_by_bsn, erase_by_case
 from services.privacy.erase import run_retention as run_retention_policy
 from services.privacy.household_keys import RotationReport, key_counts, rewrap_all
-from services.privacy.keys import KeyRing, MasterKeyError, install_keyring, load_keyring
+from services.privacy.keys import (
+    KeyRing,
+    MasterKeyError,
+    add_key_to_file,
+    install_keyring,
+    load_keyring,
+)
 from services.privacy.personal_store import seal_plaintext_records
 from services.privacy.retention import load_retention_policy
 from services.settings import Settings
@@ -48,6 +55,22 @@ def _keyring(settings: Settings) -> KeyRing:
     except MasterKeyError as error:
         errors.print(f"[red]error:[/red] {error}")
         raise typer.Exit(2) from None
+
+
+@keys_app.command("add")
+def add(
+    file: Path = typer.Option(..., "--file", help="The key file (created if missing)."),
+) -> None:
+    """Make a new master key, first in FILE (mode 0600) before the keys it held. Then run
+    `signaalhub keys rotate` with HUB_MASTER_KEY_FILE=FILE; the key is never printed."""
+    try:
+        keyring = add_key_to_file(file)
+    except MasterKeyError as error:
+        errors.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(2) from None
+    older = ", ".join(keyring.key_ids[1:]) or "none"
+    console.print(f"New current master key {keyring.current.key_id} in {file} (older: {older}).")
+    console.print(f"Next: HUB_MASTER_KEY_FILE={file} signaalhub keys rotate")
 
 
 @keys_app.command("rotate")

@@ -173,6 +173,21 @@ def _generated_keyring(path: Path) -> KeyRing:
     return keys_from_file(path, f"generated key file {path}")
 
 
+def add_key_to_file(path: Path) -> KeyRing:
+    """Put a new master key first in the key file (created if missing, mode 0600), the keys
+    it held after it: the new key becomes current, the others stay usable until rotation."""
+    older = keys_from_file(path) if path.exists() else None
+    lines = [generate_key_text()]
+    if older is not None:
+        lines += [base64.b64encode(k.secret).decode("ascii") for k in (older.current, *older.older)]
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="ascii") as out:
+        out.write("\n".join(lines) + "\n")
+    os.replace(draft, path)  # whole or not at all
+    return keys_from_file(path)
+
+
 _installed: KeyRing | None = None
 
 

@@ -324,3 +324,22 @@ async def test_records_from_before_encryption_read_until_sealed_and_are_then_sea
     assert after[subject].details() == before[subject].details()
     assert after[rejection].content == "V-9;Hoff"
     assert after[erased_subject].erased
+
+
+def test_keys_add_puts_a_new_current_key_first_in_a_private_file(tmp_path: Path) -> None:
+    app = typer.Typer()
+    app.add_typer(privacy_commands.keys_app, name="keys")
+    path = tmp_path / "master.keys"
+    runner = CliRunner()
+
+    first = runner.invoke(app, ["keys", "add", "--file", str(path)])
+    one = keys_from_file(path)
+    second = runner.invoke(app, ["keys", "add", "--file", str(path)])
+    two = keys_from_file(path)
+
+    assert first.exit_code == second.exit_code == 0
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert (one.older, two.older) == ((), (one.current,))
+    assert two.current.key_id in second.output
+    assert f"older: {one.current.key_id}" in second.output
+    assert base64.b64encode(two.current.secret).decode() not in second.output

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import uuid
 
 import pytest
 from pydantic import SecretStr
 
+from services.privacy.cipher import new_data_key
+from services.privacy.household_keys import _UnwrappedKeys
 from services.privacy.keys import (
     KeyRing,
     MasterKey,
@@ -85,3 +88,19 @@ def test_the_settings_never_show_the_key() -> None:
     settings = Settings(master_key=SecretStr(secret), master_key_previous=SecretStr(secret))
     assert secret not in repr(settings)
     assert secret not in str(settings.model_dump())
+
+
+def test_the_cache_of_unwrapped_keys_is_bounded_and_forgets_erased_owners() -> None:
+    cache = _UnwrappedKeys(size=2)
+    owners = [uuid.uuid4() for _ in range(3)]
+    keys = [new_data_key() for _ in owners]
+    for owner, key in zip(owners, keys, strict=True):
+        cache.put(owner, owner.bytes, key)
+
+    assert len(cache) == 2
+    assert cache.get(owners[0], owners[0].bytes) is None  # the least recently used went
+    assert cache.get(owners[2], owners[2].bytes) is keys[2]
+    assert cache.get(owners[2], b"rewrapped") is None  # keyed by the wrapped bytes too
+    cache.forget({owners[2]})
+    assert cache.get(owners[2], owners[2].bytes) is None
+    assert cache.get(owners[1], owners[1].bytes) is keys[1]
