@@ -18,9 +18,10 @@ touches a row whose ``updated_position`` is below the event's position, and a se
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import (
     BigInteger,
@@ -32,8 +33,8 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    Update,
     and_,
+    bindparam,
     case,
     func,
     insert,
@@ -102,86 +103,121 @@ class ReferralQueueProjection:
     tables: tuple[Table, ...] = (referral_queue,)
 
     async def apply(self, conn: AsyncConnection, recorded: RecordedEvent) -> None:
-        event = recorded.event
-        position = recorded.position
-        q = referral_queue.c
-        match event:
-            case ReferralRequested():
-                await self._insert(conn, event, position)
-                return
-            case ReferralClaimed():
-                change = _update(event.referral_id, position).values(
-                    state=case(
-                        (q.contact_attempts > 0, ReferralState.IN_PROGRESS.value),
-                        else_=ReferralState.CLAIMED.value,
-                    ),
-                    claimed_by=event.worker_id,
-                )
-            case ContactAttemptRecorded():
-                change = _update(event.referral_id, position).values(
-                    state=ReferralState.IN_PROGRESS.value,
-                    contact_attempts=q.contact_attempts + 1,
-                )
-                if event.reached:
-                    change = change.values(reached=True)
-            case ReferralClosed():
-                change = _update(event.referral_id, position).values(
-                    state=ReferralState.CLOSED.value, outcome=event.outcome.value
-                )
-            case ReferralReleased():
-                change = _update(event.referral_id, position).values(
-                    state=ReferralState.REQUESTED.value, claimed_by=None
-                )
-            case ReferralRerouted():
-                change = _update(event.referral_id, position).values(
-                    state=ReferralState.REROUTED.value
-                )
-            case ReferralCancelled():
-                change = _update(event.referral_id, position).values(
-                    state=ReferralState.CANCELLED.value
-                )
-            case _:
-                return
-        await conn.execute(change)
+        await self.apply_batch(conn, [recorded])
 
-    @staticmethod
-    async def _insert(conn: AsyncConnection, event: ReferralRequested, position: int) -> None:
-        known = await conn.execute(
-            select(referral_queue.c.referral_id).where(
-                referral_queue.c.referral_id == event.referral_id
+    async def apply_batch(self, conn: AsyncConnection, page: Sequence[RecordedEvent]) -> None:
+        """Fold the page into the affected rows in memory, then write them: one SELECT for
+        the rows the page touches, one INSERT for new referrals and one executemany UPDATE
+        for changed ones, however many events the page holds."""
+        relevant = [r for r in page if isinstance(r.event, REFERRAL_EVENTS)]
+        if not relevant:
+            return
+        ids = list(dict.fromkeys(r.event.referral_id for r in relevant))  # type: ignore[attr-defined]
+        stored = await _stored_rows(conn, ids)
+        rows = {referral_id: dict(row) for referral_id, row in stored.items()}
+        for recorded in relevant:
+            referral_id = recorded.event.referral_id  # type: ignore[attr-defined]
+            after = next_row(rows.get(referral_id), recorded.event, recorded.position)
+            if after is not None:
+                rows[referral_id] = after
+        new = [row for key, row in rows.items() if key not in stored]
+        changed = [row for key, row in rows.items() if key in stored and row != stored[key]]
+        if new:
+            await conn.execute(insert(referral_queue), new)
+        if changed:
+            await conn.execute(
+                update(referral_queue)
+                .where(referral_queue.c.referral_id == bindparam("key"))
+                .values({column: bindparam(column) for column in UPDATABLE}),
+                [{**row, "key": row["referral_id"]} for row in changed],
             )
-        )
-        if known.first() is not None:
-            return  # a replayed event: the row already reflects it
-        await conn.execute(
-            insert(referral_queue).values(
-                referral_id=event.referral_id,
-                case_id=event.case_id,
-                project=event.project,
-                team=event.team,
-                state=ReferralState.REQUESTED.value,
-                urgent=event.urgent,
-                requested_on=event.requested_on,
-                first_contact_due=event.first_contact_due,
-                closure_due=event.closure_due,
-                claimed_by=None,
-                contact_attempts=0,
-                reached=False,
-                outcome=None,
-                updated_position=position,
+
+
+REFERRAL_EVENTS: Final = (
+    ReferralRequested,
+    ReferralClaimed,
+    ContactAttemptRecorded,
+    ReferralClosed,
+    ReferralReleased,
+    ReferralRerouted,
+    ReferralCancelled,
+)
+UPDATABLE: Final = (
+    "state",
+    "claimed_by",
+    "contact_attempts",
+    "reached",
+    "outcome",
+    "updated_position",
+)
+
+
+def next_row(row: dict[str, Any] | None, event: object, position: int) -> dict[str, Any] | None:
+    """The queue row after ``event`` at ``position`` (a pure function). ``None`` when the
+    event says nothing about a known row. A row already at or past ``position`` stays as it
+    is, so applying the log again changes nothing; an event of an unknown referral other
+    than its request is ignored."""
+    if isinstance(event, ReferralRequested):
+        if row is not None:
+            return None  # a replayed request: the row already reflects it
+        return {
+            "referral_id": event.referral_id,
+            "case_id": event.case_id,
+            "project": event.project,
+            "team": event.team,
+            "state": ReferralState.REQUESTED.value,
+            "urgent": event.urgent,
+            "requested_on": event.requested_on,
+            "first_contact_due": event.first_contact_due,
+            "closure_due": event.closure_due,
+            "claimed_by": None,
+            "contact_attempts": 0,
+            "reached": False,
+            "outcome": None,
+            "updated_position": position,
+        }
+    if row is None or row["updated_position"] >= position:
+        return None
+    change: dict[str, Any]
+    match event:
+        case ReferralClaimed():
+            state = (
+                ReferralState.IN_PROGRESS if row["contact_attempts"] > 0 else ReferralState.CLAIMED
             )
-        )
+            change = {"state": state.value, "claimed_by": event.worker_id}
+        case ContactAttemptRecorded():
+            change = {
+                "state": ReferralState.IN_PROGRESS.value,
+                "contact_attempts": row["contact_attempts"] + 1,
+                "reached": bool(row["reached"]) or event.reached,
+            }
+        case ReferralClosed():
+            change = {"state": ReferralState.CLOSED.value, "outcome": event.outcome.value}
+        case ReferralReleased():
+            change = {"state": ReferralState.REQUESTED.value, "claimed_by": None}
+        case ReferralRerouted():
+            change = {"state": ReferralState.REROUTED.value}
+        case ReferralCancelled():
+            change = {"state": ReferralState.CANCELLED.value}
+        case _:
+            return None
+    return {**row, **change, "updated_position": position}
 
 
-def _update(referral_id: uuid.UUID, position: int) -> Update:
-    return (
-        update(referral_queue)
-        .where(
-            referral_queue.c.referral_id == referral_id,
-            referral_queue.c.updated_position < position,
+async def _stored_rows(
+    conn: AsyncConnection, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, dict[str, Any]]:
+    found: dict[uuid.UUID, dict[str, Any]] = {}
+    for start in range(0, len(ids), 500):  # SQLite's bound-parameter limit
+        chunk = ids[start : start + 500]
+        result = await conn.execute(
+            select(referral_queue).where(referral_queue.c.referral_id.in_(chunk))
         )
-        .values(updated_position=position)
-    )
+        for row in result:
+            values = dict(row._mapping)
+            values["urgent"], values["reached"] = bool(values["urgent"]), bool(values["reached"])
+            found[values["referral_id"]] = values
+    return found
 
 
 # -- reading -------------------------------------------------------------------------------
