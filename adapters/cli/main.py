@@ -10,6 +10,7 @@ from adapters.cli import (
     event_commands,
     export_command,
     ingest_command,
+    privacy_commands,
     projection_commands,
     queue_command,
     report_command,
@@ -30,6 +31,9 @@ app.add_typer(event_commands.app, name="events")
 app.add_typer(rules_command.app, name="rules")
 app.add_typer(projection_commands.app, name="projections")
 app.add_typer(export_command.app, name="export")
+app.add_typer(privacy_commands.keys_app, name="keys")
+app.add_typer(privacy_commands.retention_app, name="retention")
+app.command("erase")(privacy_commands.erase)
 app.command("demo")(demo_command.demo)
 app.command("ingest")(ingest_command.ingest)
 app.command("queue")(queue_command.queue)

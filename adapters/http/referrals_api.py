@@ -405,6 +405,7 @@ def _case(details: CaseDetails) -> dict[str, Any]:
             if details.resident is not None
             else None
         ),
+        "persoonsgegevensGewist": details.personal_data_erased,
     }
 
 

@@ -21,7 +21,6 @@ import nats
 import pytest
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
-from sqlalchemy import select
 
 import events.catalogue  # noqa: F401  (registers the domain events)
 from adapters.broker.signal_intake import (
@@ -38,9 +37,9 @@ from events.registry import EventRegistry, catalogue
 from events.store import SqlEventStore
 from services.intake.receive_signals import IntakeOutcome, SignalIntake, Submission
 from services.intake.rules import IntakeRules
-from services.intake.tables import personal_data
 from services.municipalities import load_municipalities
 from services.partners import load_partners
+from services.privacy.personal_store import read_personal_records
 from tests.support.intake import BSN_A, CONFIG
 
 pytestmark = pytest.mark.nats
@@ -393,13 +392,9 @@ async def test_a_message_that_is_not_json_is_rejected_and_kept(
     assert rejected.partner_id == "vitens"
     assert "not valid JSON" in rejected.reasons[0].problem
     async with store.engine.connect() as conn:
-        kept = (
-            await conn.execute(
-                select(personal_data.c.data).where(
-                    personal_data.c.subject_id == rejected.rejection_id
-                )
-            )
-        ).scalar_one()
+        records = await read_personal_records(conn, subject_ids=[rejected.rejection_id])
+    kept = records[rejected.rejection_id].content
+    assert isinstance(kept, str)
     assert kept.startswith("dit is geen JSON")  # nothing vanishes: the raw input is kept
     event, _ = await rejection_sent(jetstream, topology)
     assert (event["data"]["signaalId"], event["data"]["berichtId"]) == (None, None)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from datetime import date
 from decimal import Decimal
 
@@ -18,6 +17,7 @@ from events.registry import EventRegistry, catalogue
 from events.store import SqlEventStore
 from services.intake.commands import FieldProblem
 from services.intake.tables import personal_data
+from services.privacy.personal_store import read_personal_records
 from tests.support.intake import BSN_B, intake_for, person, signal, submit
 
 
@@ -54,8 +54,10 @@ async def test_a_new_signal_opens_a_case_and_keeps_personal_data_apart(
         assert personal not in everything
     async with store.engine.connect() as conn:
         [row] = (await conn.execute(select(personal_data))).all()
+        records = await read_personal_records(conn, subject_ids=[row.subject_id])
     assert row.subject_id == outcome.signal_id
-    assert json.loads(row.data)["surname"] == "Hoff"
+    assert "Hoff" not in row.data  # sealed under the household's data key
+    assert (records[row.subject_id].details() or {})["surname"] == "Hoff"
 
 
 async def test_the_same_signal_again_is_a_duplicate_and_writes_nothing(
@@ -233,8 +235,8 @@ async def test_invalid_input_is_recorded_as_rejected_with_its_raw_text(
     assert isinstance(recorded.event, SignalRejected)
     assert [r.field for r in recorded.event.reasons] == ["client.postcode", "bedrag"]
     async with store.engine.connect() as conn:
-        raw = (await conn.execute(select(personal_data.c.data))).scalar_one()
-    assert raw == "raw;line"
+        records = await read_personal_records(conn, subject_ids=[recorded.event.rejection_id])
+    assert records[recorded.event.rejection_id].content == "raw;line"
 
 
 async def test_a_partner_cannot_send_a_type_it_is_not_registered_for(
