@@ -75,6 +75,19 @@ class Settings(BaseSettings):
             )
         return value
 
+    def redacted_nats_url(self) -> str | None:
+        """The NATS URL with any password masked, for printing."""
+        if not self.nats_url:
+            return self.nats_url
+        from urllib.parse import urlsplit, urlunsplit
+
+        parts = urlsplit(self.nats_url)
+        if parts.password is None:
+            return self.nats_url
+        host = parts.hostname or ""
+        netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+        return urlunsplit(parts._replace(netloc=netloc))
+
     def redacted_database_url(self) -> str:
         """The database URL with any password masked, for printing."""
         from sqlalchemy.engine import make_url

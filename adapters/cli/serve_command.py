@@ -11,8 +11,10 @@ from adapters.cli.running import console, errors, load_settings, run
 from adapters.http.app import create_app
 from projections.catalogue import all_projections
 from projections.runner import ProjectionRunner
+from services.access.users import load_users
 from services.bootstrap import open_migrated_event_store
 from services.config_files import ConfigError
+from services.privacy.keys import MasterKeyError, install_keyring, load_keyring
 from services.referrals.teams import load_teams
 from services.routing.config import load_projects
 from services.settings import Settings
@@ -28,11 +30,17 @@ def serve(
     settings = load_settings()
     try:  # fail fast, before a port is bound, on configuration the requests will need
         load_teams(settings.config_dir)
+        load_users(settings.config_dir)
         load_projects(settings.config_dir)
-    except ConfigError as error:
+        install_keyring(load_keyring(settings))
+    except (ConfigError, MasterKeyError) as error:
         errors.print(f"[red]error:[/red] {error}", highlight=False)
         raise typer.Exit(1) from None
-    broker = f"NATS {settings.nats_url}" if settings.nats_url else "no broker (HUB_NATS_URL unset)"
+    broker = (
+        f"NATS {settings.redacted_nats_url()}"
+        if settings.nats_url
+        else "no broker (HUB_NATS_URL unset)"
+    )
     console.print(f"Signaalhub on http://{host}:{port}/v1 — {broker}")
     try:
         run(_serve(settings, host, port))

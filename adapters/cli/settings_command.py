@@ -16,6 +16,7 @@ def show_settings() -> None:
     table.add_column("meaning")
     values = settings.model_dump()
     values["database_url"] = settings.redacted_database_url()
+    values["nats_url"] = settings.redacted_nats_url()
     for name, field in type(settings).model_fields.items():
         value = values[name]
         table.add_row(f"HUB_{name.upper()}", "" if value is None else str(value), field.description)

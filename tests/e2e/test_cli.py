@@ -146,12 +146,27 @@ def test_bad_setting_is_named(env: dict[str, str]) -> None:
     assert "HUB_DATABASE_URL" in result.output
 
 
-def test_settings_hides_the_database_password(env: dict[str, str]) -> None:
+def test_settings_hides_passwords_and_keys(env: dict[str, str]) -> None:
     url = "postgresql+asyncpg://hub:topsecret@db:5432/hub"
-    result = runner.invoke(app, ["settings"], env={**env, "HUB_DATABASE_URL": url})
-    assert result.exit_code == 0
-    assert "topsecret" not in result.output
+    nats = "nats://hub:natssecret@nats:4222"
+    key = "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE="  # base64 of 32 bytes
+    result = runner.invoke(
+        app,
+        ["settings"],
+        env={**env, "HUB_DATABASE_URL": url, "HUB_NATS_URL": nats, "HUB_MASTER_KEY": key},
+    )
+    assert result.exit_code == 0, result.output
+    for secret in ("topsecret", "natssecret", key):
+        assert secret not in result.output
+    assert "nats://hub:***@nats:4222" in result.output
     assert "HUB_DATABASE_URL" in result.output
+
+
+def test_serve_on_postgresql_refuses_to_start_without_a_master_key(env: dict[str, str]) -> None:
+    url = "postgresql+asyncpg://hub:secret@127.0.0.1:1/hub"
+    result = runner.invoke(app, ["serve", "--port", "1"], env={**env, "HUB_DATABASE_URL": url})
+    assert result.exit_code == 1
+    assert "HUB_MASTER_KEY" in result.output
 
 
 def test_installed_console_script_runs(tmp_path: Path, env: dict[str, str]) -> None:
