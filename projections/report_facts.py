@@ -13,7 +13,9 @@ Three PII-free tables, one row per case, referral and signal, kept by the same p
 
 A page of events is applied at once (``apply_batch``): the rows the page touches are read in
 one query per table, the page is folded in memory, and the changed rows are written back
-with one multi-row upsert per table, in the transaction that also moves the checkpoint.
+with one multi-row upsert per table, in the transaction that also moves the checkpoint. On
+PostgreSQL both go straight to asyncpg with array parameters (``= ANY($1)``, ``unnest``):
+SQLAlchemy's per-row parameter handling would cost more than the fold.
 Applying events again that were applied already can not happen (the runner's checkpoint),
 and ``wijken.toml`` is read when the projection is built: a changed wijk map needs
 ``signaalhub projections rebuild report_facts``.
@@ -23,9 +25,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict
+from datetime import date
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from sqlalchemy import (
     Boolean,
@@ -39,13 +41,13 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy import Uuid as SqlUuid
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.types import TypeEngine
 
 from events.catalogue.vocabulary import Outcome
 from events.envelope import RecordedEvent
+from events.store.recorders import PostgresRecorder, _driver
 from services.reports.facts import (
     CaseFacts,
     ReferralRecord,
@@ -96,8 +98,8 @@ report_referrals = Table(
     Column("ended_how", String(20), nullable=True),
     Column("final_on", Date(), nullable=True),
 )
+# PostgreSQL: a GiST index on REFERRAL_SPAN (the report's period query); SQLite: final_on.
 Index("ix_report_referrals_final_on", report_referrals.c.final_on)
-Index("ix_report_referrals_case_id", report_referrals.c.case_id)
 Index(
     "ix_report_referrals_project_requested",
     report_referrals.c.project,
@@ -123,8 +125,8 @@ Index("ix_report_signals_received_on", report_signals.c.received_on)
 Index("ix_report_signals_household", report_signals.c.household_id, report_signals.c.received_on)
 
 PARTNER_TYPE_SEPARATOR: Final = "|"
-_ID_CHUNK: Final = {"postgresql": 10_000, "sqlite": 500}
-"""Ids per ``IN (...)``: SQLite allows far fewer bound parameters than PostgreSQL."""
+REFERRAL_SPAN: Final = "daterange(requested_on, final_on, '[]')"
+"""The days a referral was in a queue, open-ended while it is; migration 0009 indexes it."""
 
 
 class ReportFactsProjection:
@@ -146,8 +148,6 @@ class ReportFactsProjection:
 
     async def apply_batch(self, conn: AsyncConnection, page: Sequence[RecordedEvent]) -> None:
         case_ids, referral_ids, signal_ids = needed_ids(page)
-        if not (case_ids or referral_ids or signal_ids):
-            return
         state = await load_state(conn, self.wijk_of, case_ids, referral_ids, signal_ids)
         for recorded in page:
             fold(state, recorded)
@@ -157,36 +157,71 @@ class ReportFactsProjection:
 # -- rows <-> facts -------------------------------------------------------------------------
 
 
-def case_row(case: CaseFacts) -> dict[str, Any]:
-    row = asdict(case)
-    row["partner_types"] = PARTNER_TYPE_SEPARATOR.join(case.partner_types)
-    row["outcome"] = case.outcome.value if case.outcome else None
-    return row
+class StoredRow(Protocol):
+    """A row by column name: an asyncpg ``Record`` or a SQLAlchemy ``RowMapping``."""
+
+    def __getitem__(self, key: str) -> Any: ...
 
 
-def referral_row(record: ReferralRecord) -> dict[str, Any]:
-    row = asdict(record)
-    row["outcome"] = record.outcome.value if record.outcome else None
-    row["final_on"] = record.closed_on or record.ended_on
-    return row
+# Values in the tables' column order: the PostgreSQL upsert sends one array per column.
 
 
-def signal_row(signal: SignalFacts) -> dict[str, Any]:
-    return asdict(signal)
+def case_values(case: CaseFacts) -> tuple[Any, ...]:
+    return (
+        case.case_id,
+        case.household_id,
+        case.gemeentecode,
+        case.pc4,
+        case.wijk,
+        PARTNER_TYPE_SEPARATOR.join(case.partner_types),
+        case.earliest_signal_date,
+        case.received_on,
+        case.outcome.value if case.outcome else None,
+        case.closed_on,
+    )
 
 
-def case_of(row: Row[Any]) -> CaseFacts:
-    return CaseFacts(
-        case_id=row.case_id,
-        household_id=row.household_id,
-        gemeentecode=row.gemeentecode,
-        pc4=row.pc4,
-        wijk=row.wijk,
-        partner_types=split_partner_types(row.partner_types),
-        earliest_signal_date=row.earliest_signal_date,
-        received_on=row.received_on,
-        outcome=Outcome(row.outcome) if row.outcome else None,
-        closed_on=row.closed_on,
+def referral_values(record: ReferralRecord) -> tuple[Any, ...]:
+    return (
+        record.referral_id,
+        record.case_id,
+        record.project,
+        record.team,
+        record.urgent,
+        record.requested_on,
+        record.first_contact_due,
+        record.closure_due,
+        record.claimed_on,
+        record.first_attempt_on,
+        record.first_reached_on,
+        record.attempts,
+        record.closed_on,
+        record.outcome.value if record.outcome else None,
+        record.ended_on,
+        record.ended_how,
+        final_on(record),
+    )
+
+
+def final_on(record: ReferralRecord) -> date | None:
+    """The day a referral closed or ended, never before its request (``REFERRAL_SPAN``)."""
+    final = record.closed_on or record.ended_on
+    return None if final is None else max(final, record.requested_on)
+
+
+def signal_values(signal: SignalFacts) -> tuple[Any, ...]:
+    return (
+        signal.signal_id,
+        signal.partner_id,
+        signal.partner_type,
+        signal.kind,
+        signal.crisis,
+        signal.signal_date,
+        signal.received_on,
+        signal.household_id,
+        signal.gemeentecode,
+        signal.in_municipality,
+        signal.case_id,
     )
 
 
@@ -194,40 +229,55 @@ def split_partner_types(stored: str) -> tuple[str, ...]:
     return tuple(stored.split(PARTNER_TYPE_SEPARATOR)) if stored else ()
 
 
-def referral_of(row: Row[Any]) -> ReferralRecord:
-    return ReferralRecord(
-        referral_id=row.referral_id,
-        case_id=row.case_id,
-        project=row.project,
-        team=row.team,
-        urgent=bool(row.urgent),
-        requested_on=row.requested_on,
-        first_contact_due=row.first_contact_due,
-        closure_due=row.closure_due,
-        claimed_on=row.claimed_on,
-        first_attempt_on=row.first_attempt_on,
-        first_reached_on=row.first_reached_on,
-        attempts=int(row.attempts),
-        closed_on=row.closed_on,
-        outcome=Outcome(row.outcome) if row.outcome else None,
-        ended_on=row.ended_on,
-        ended_how=row.ended_how,
+def case_of(row: StoredRow) -> CaseFacts:
+    return CaseFacts(
+        case_id=row["case_id"],
+        household_id=row["household_id"],
+        gemeentecode=row["gemeentecode"],
+        pc4=row["pc4"],
+        wijk=row["wijk"],
+        partner_types=split_partner_types(row["partner_types"]),
+        earliest_signal_date=row["earliest_signal_date"],
+        received_on=row["received_on"],
+        outcome=Outcome(row["outcome"]) if row["outcome"] else None,
+        closed_on=row["closed_on"],
     )
 
 
-def signal_of(row: Row[Any]) -> SignalFacts:
+def referral_of(row: StoredRow) -> ReferralRecord:
+    return ReferralRecord(
+        referral_id=row["referral_id"],
+        case_id=row["case_id"],
+        project=row["project"],
+        team=row["team"],
+        urgent=bool(row["urgent"]),
+        requested_on=row["requested_on"],
+        first_contact_due=row["first_contact_due"],
+        closure_due=row["closure_due"],
+        claimed_on=row["claimed_on"],
+        first_attempt_on=row["first_attempt_on"],
+        first_reached_on=row["first_reached_on"],
+        attempts=int(row["attempts"]),
+        closed_on=row["closed_on"],
+        outcome=Outcome(row["outcome"]) if row["outcome"] else None,
+        ended_on=row["ended_on"],
+        ended_how=row["ended_how"],
+    )
+
+
+def signal_of(row: StoredRow) -> SignalFacts:
     return SignalFacts(
-        signal_id=row.signal_id,
-        partner_id=row.partner_id,
-        partner_type=row.partner_type,
-        kind=row.kind,
-        crisis=bool(row.crisis),
-        signal_date=row.signal_date,
-        received_on=row.received_on,
-        household_id=row.household_id,
-        gemeentecode=row.gemeentecode,
-        in_municipality=bool(row.in_municipality),
-        case_id=row.case_id,
+        signal_id=row["signal_id"],
+        partner_id=row["partner_id"],
+        partner_type=row["partner_type"],
+        kind=row["kind"],
+        crisis=bool(row["crisis"]),
+        signal_date=row["signal_date"],
+        received_on=row["received_on"],
+        household_id=row["household_id"],
+        gemeentecode=row["gemeentecode"],
+        in_municipality=bool(row["in_municipality"]),
+        case_id=row["case_id"],
     )
 
 
@@ -245,13 +295,27 @@ def _chunks(ids: Iterable[uuid.UUID], size: int) -> Iterator[list[uuid.UUID]]:
         yield chunk
 
 
-async def _rows(
+async def postgres_driver(conn: AsyncConnection) -> Any:
+    """The asyncpg connection under ``conn``, inside the transaction ``conn`` began."""
+    await PostgresRecorder._in_transaction(conn)
+    return await _driver(conn)
+
+
+async def rows_by_id(
     conn: AsyncConnection, table: Table, key: str, ids: set[uuid.UUID]
-) -> list[Row[Any]]:
-    rows: list[Row[Any]] = []
+) -> list[StoredRow]:
+    """The rows whose ``key`` is one of ``ids``."""
+    if not ids:
+        return []
+    if conn.dialect.name == "postgresql":
+        driver = await postgres_driver(conn)
+        query = f"SELECT * FROM {table.name} WHERE {key} = ANY($1::uuid[])"
+        return list(await driver.fetch(query, list(ids)))
+    rows: list[StoredRow] = []
     column = table.c[key]
-    for chunk in _chunks(ids, _ID_CHUNK.get(conn.dialect.name, 500)):
-        rows.extend((await conn.execute(select(table).where(column.in_(chunk)))).all())
+    for chunk in _chunks(ids, _SQLITE_IDS):
+        result = await conn.execute(select(table).where(column.in_(chunk)))
+        rows.extend(row._mapping for row in result.all())
     return rows
 
 
@@ -264,39 +328,74 @@ async def load_state(
 ) -> ReportState:
     """The stored facts of these ids, as a state the fold can continue from."""
     state = ReportState(wijk_of)
-    for row in await _rows(conn, report_cases, "case_id", case_ids):
-        state.cases[row.case_id] = case_of(row)
-    for row in await _rows(conn, report_referrals, "referral_id", referral_ids):
-        state.referrals[row.referral_id] = referral_of(row)
-    for row in await _rows(conn, report_signals, "signal_id", signal_ids):
-        state.signals[row.signal_id] = signal_of(row)
+    for row in await rows_by_id(conn, report_cases, "case_id", case_ids):
+        state.cases[row["case_id"]] = case_of(row)
+    for row in await rows_by_id(conn, report_referrals, "referral_id", referral_ids):
+        state.referrals[row["referral_id"]] = referral_of(row)
+    for row in await rows_by_id(conn, report_signals, "signal_id", signal_ids):
+        state.signals[row["signal_id"]] = signal_of(row)
     return state
 
 
 async def save_state(conn: AsyncConnection, state: ReportState) -> None:
     """Write the rows the fold changed: one multi-row upsert per table."""
-    await _upsert(
-        conn, report_cases, "case_id", [case_row(state.cases[i]) for i in state.changed_cases]
+    cases = [case_values(state.cases[i]) for i in state.changed_cases]
+    referrals = [referral_values(state.referrals[i]) for i in state.changed_referrals]
+    signals = [signal_values(state.signals[i]) for i in state.changed_signals]
+    await _upsert(conn, report_cases, cases)
+    await _upsert(conn, report_referrals, referrals)
+    await _upsert(conn, report_signals, signals)
+
+
+def _postgres_type(column_type: TypeEngine[Any]) -> str:
+    for kind, name in _POSTGRES_TYPES:
+        if isinstance(column_type, kind):
+            return name
+    raise TypeError(f"no PostgreSQL array type for {column_type!r}")
+
+
+def _postgres_upsert(table: Table) -> str:
+    columns = [c.name for c in table.columns]
+    key = table.primary_key.columns.values()[0].name
+    arrays = ", ".join(
+        f"${n}::{_postgres_type(c.type)}[]" for n, c in enumerate(table.columns, start=1)
     )
-    await _upsert(
-        conn,
-        report_referrals,
-        "referral_id",
-        [referral_row(state.referrals[i]) for i in state.changed_referrals],
-    )
-    await _upsert(
-        conn,
-        report_signals,
-        "signal_id",
-        [signal_row(state.signals[i]) for i in state.changed_signals],
+    changes = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c != key)
+    return (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) "
+        f"ON CONFLICT ({key}) DO UPDATE SET {changes}"
     )
 
 
-async def _upsert(
-    conn: AsyncConnection, table: Table, key: str, rows: list[dict[str, Any]]
-) -> None:
+async def _upsert(conn: AsyncConnection, table: Table, rows: list[tuple[Any, ...]]) -> None:
     if not rows:
         return
-    insert = postgresql_insert(table) if conn.dialect.name == "postgresql" else sqlite_insert(table)
-    changes = {c.name: insert.excluded[c.name] for c in table.columns if c.name != key}
-    await conn.execute(insert.on_conflict_do_update(index_elements=[key], set_=changes), rows)
+    if conn.dialect.name == "postgresql":
+        driver = await postgres_driver(conn)
+        await driver.execute(
+            _UPSERTS[table.name], *(list(column) for column in zip(*rows, strict=True))
+        )
+        return
+    names = [c.name for c in table.columns]
+    key = table.primary_key.columns.values()[0].name
+    insert = sqlite_insert(table)
+    changes = {name: insert.excluded[name] for name in names if name != key}
+    await conn.execute(
+        insert.on_conflict_do_update(index_elements=[key], set_=changes),
+        [dict(zip(names, row, strict=True)) for row in rows],
+    )
+
+
+_SQLITE_IDS: Final = 500
+"""Ids per ``IN (...)`` on SQLite, well under its limit of bound parameters."""
+_POSTGRES_TYPES: Final[tuple[tuple[type[TypeEngine[Any]], str], ...]] = (
+    (SqlUuid, "uuid"),
+    (String, "text"),
+    (Date, "date"),
+    (Boolean, "boolean"),
+    (Integer, "integer"),
+)
+_UPSERTS: Final = {
+    table.name: _postgres_upsert(table)
+    for table in (report_cases, report_referrals, report_signals)
+}

@@ -32,6 +32,9 @@ from services.logging import get_logger
 
 log = get_logger(__name__)
 PAGE_SIZE = 1000
+BATCH_PAGE_SIZE = 50_000
+"""Pages of a ``BatchProjection``: larger, since its cost is per page, not per event (a row
+changed by several events of one page is written once)."""
 
 
 @runtime_checkable
@@ -46,6 +49,7 @@ class ProjectionRunner:
     store: SqlEventStore
     projections: Sequence[Projection]
     page_size: int = PAGE_SIZE
+    batch_page_size: int = BATCH_PAGE_SIZE
 
     def named(self, name: str) -> Projection:
         for projection in self.projections:
@@ -85,13 +89,15 @@ class ProjectionRunner:
                     await task
 
     async def _catch_up(self, projection: Projection) -> int:
+        batched = isinstance(projection, BatchProjection)
+        page_size = self.batch_page_size if batched else self.page_size
         applied = 0
         while True:
             async with self.store.unit_of_work() as uow:
                 conn = uow.connection
                 await _lock(conn, projection.name)
                 position = await read_checkpoint(conn, projection.name)
-                page = await self.store.read_all(after=position, limit=self.page_size)
+                page = await self.store.read_all(after=position, limit=page_size)
                 if isinstance(projection, BatchProjection):
                     await projection.apply_batch(conn, page)
                 else:
@@ -100,7 +106,7 @@ class ProjectionRunner:
                 if page:
                     await write_checkpoint(conn, projection.name, page[-1].position)
             applied += len(page)
-            if len(page) < self.page_size:
+            if len(page) < page_size:
                 return applied
 
 

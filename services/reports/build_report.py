@@ -46,15 +46,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from events.catalogue.vocabulary import Outcome, SignalKind
-from services.reports.definitions import (
-    bereik,
-    hulpacceptatie,
-    is_picked_up,
-    median_days,
-    no_contact_rate,
-    p90_days,
-    rate,
-)
+from services.reports.definitions import OutcomeTally, median_days, p90_days, rate
 from services.reports.facts import ReferralFacts, SignalFacts
 from services.reports.model import (
     CapacityUse,
@@ -153,7 +145,7 @@ def build_report(
     )
     return Report(
         scope=scope,
-        caseload={d: _caseload(work, d, start, end) for d in DIMENSIONS},
+        caseload=_caseloads(work, start, end),
         outcomes={d: _outcomes(closed, d) for d in DIMENSIONS},
         lead_times=_lead_times(work + [i for i in closed if i.kind == "case"], start, end),
         signal_mix=_signal_mix(all_signals, work, config, args),
@@ -176,7 +168,12 @@ def _between(day: date | None, start: date, end: date) -> bool:
 
 
 def _final_on(item: ReferralFacts) -> date | None:
-    return item.closed_on or item.ended_on
+    """Closed or ended, never before the request (a clock out of step cannot make a referral
+    end before it began)."""
+    final = item.closed_on or item.ended_on
+    if final is None or item.requested_on is None:
+        return final
+    return max(final, item.requested_on)
 
 
 def _relevant(item: ReferralFacts, start: date, end: date) -> bool:
@@ -233,61 +230,60 @@ def _grouped(
 
 # -- caseload and outcomes ------------------------------------------------------------------
 
-
-def _caseload(
-    work: Sequence[ReferralFacts], dimension: Dimension, start: date, end: date
-) -> list[CaseloadRow]:
-    return [
-        _caseload_row(group, members, start, end)
-        for group, members in _grouped(work, dimension).items()
-    ]
+_CASELOAD = ("new", "open", "claimed", "in_progress", "closed", "overdue")
 
 
-def _caseload_row(
-    group: str, members: Sequence[ReferralFacts], start: date, end: date
-) -> CaseloadRow:
-    counts: Counter[str] = Counter()
-    for item in members:
-        counts["new"] += _between(item.requested_on, start, end)
-        counts["closed"] += item.outcome is not None and _between(item.closed_on, start, end)
-        if not _open_at(item, end):
-            continue
-        if _on_or_before(item.first_attempt_on, end):
-            counts["in_progress"] += 1
-        elif _on_or_before(item.claimed_on, end):
-            counts["claimed"] += 1
-        else:
-            counts["open"] += 1
-        counts["overdue"] += _overdue_at(item, end)
-    return CaseloadRow(
-        group=group,
-        new=counts["new"],
-        open=counts["open"],
-        claimed=counts["claimed"],
-        in_progress=counts["in_progress"],
-        closed=counts["closed"],
-        overdue=counts["overdue"],
-    )
+def _caseload_figures(item: ReferralFacts, start: date, end: date) -> tuple[int, ...]:
+    """What one referral adds to its groups' caseload row, in ``_CASELOAD`` order."""
+    new = int(_between(item.requested_on, start, end))
+    closed = int(item.outcome is not None and _between(item.closed_on, start, end))
+    if not _open_at(item, end):
+        return (new, 0, 0, 0, closed, 0)
+    overdue = int(_overdue_at(item, end))
+    if _on_or_before(item.first_attempt_on, end):
+        return (new, 0, 0, 1, closed, overdue)
+    if _on_or_before(item.claimed_on, end):
+        return (new, 0, 1, 0, closed, overdue)
+    return (new, 1, 0, 0, closed, overdue)
+
+
+def _caseloads(
+    work: Sequence[ReferralFacts], start: date, end: date
+) -> dict[str, list[CaseloadRow]]:
+    figures = [_caseload_figures(item, start, end) for item in work]
+    result: dict[str, list[CaseloadRow]] = {}
+    for dimension in DIMENSIONS:
+        sums: dict[str, list[int]] = {}
+        for item, counts in zip(work, figures, strict=True):
+            for group in _groups(item, dimension):
+                total = sums.setdefault(group, [0] * len(_CASELOAD))
+                for index, count in enumerate(counts):
+                    total[index] += count
+        result[dimension] = [CaseloadRow(group, *sums[group]) for group in sorted(sums)]
+    return result
 
 
 def _outcomes(closed: Sequence[ReferralFacts], dimension: Dimension) -> list[OutcomeRow]:
-    rows = [_outcome_row(group, members) for group, members in _grouped(closed, dimension).items()]
-    rows.append(_outcome_row(TOTAL, closed))
+    tallies: dict[str, OutcomeTally] = {}
+    total = OutcomeTally()
+    for item in closed:
+        total.add(item.outcome, item.reached)
+        for group in _groups(item, dimension):
+            tallies.setdefault(group, OutcomeTally()).add(item.outcome, item.reached)
+    rows = [_outcome_row(group, tallies[group]) for group in sorted(tallies)]
+    rows.append(_outcome_row(TOTAL, total))
     return rows
 
 
-def _outcome_row(group: str, members: Sequence[ReferralFacts]) -> OutcomeRow:
-    counts = Counter(item.outcome for item in members)
+def _outcome_row(group: str, counts: OutcomeTally) -> OutcomeRow:
     return OutcomeRow(
         group=group,
-        closed=len(members),
-        by_outcome={outcome.value: counts[outcome] for outcome in Outcome},
-        picked_up=sum(
-            1 for item in members if item.outcome is not None and is_picked_up(item.outcome)
-        ),
-        bereik=bereik(members),
-        hulpacceptatie=hulpacceptatie(members),
-        no_contact_rate=no_contact_rate(members),
+        closed=counts.closed,
+        by_outcome={outcome.value: counts.by_outcome.get(outcome, 0) for outcome in Outcome},
+        picked_up=counts.picked_up,
+        bereik=counts.bereik(),
+        hulpacceptatie=counts.hulpacceptatie(),
+        no_contact_rate=counts.no_contact_rate(),
     )
 
 

@@ -66,36 +66,71 @@ def rate(numerator: int, denominator: int) -> Rate:
     return Rate(numerator, denominator, numerator / denominator if denominator else None)
 
 
-def _closed(cases: Iterable[ClosedCase]) -> list[tuple[Outcome, bool]]:
-    return [(case.outcome, case.reached) for case in cases if case.outcome is not None]
+class OutcomeTally:
+    """The counts behind the three rates, added up one closed case at a time; the rates
+    below are all computed from it, so each is defined in this one place."""
+
+    __slots__ = ("accepted", "by_outcome", "closed", "no_contact", "picked_up", "reached")
+
+    def __init__(self) -> None:
+        self.closed = 0
+        self.picked_up = 0
+        self.reached = 0
+        """Picked up, with at least one reaching contact attempt."""
+        self.accepted = 0
+        self.no_contact = 0
+        self.by_outcome: dict[Outcome, int] = {}
+
+    def add(self, outcome: Outcome | None, reached: bool) -> None:
+        """Count one case; a case without an outcome is not closed and is not counted."""
+        if outcome is None:
+            return
+        self.closed += 1
+        self.by_outcome[outcome] = self.by_outcome.get(outcome, 0) + 1
+        if outcome in NOT_PICKED_UP:
+            return
+        self.picked_up += 1
+        self.reached += reached
+        self.accepted += outcome in HELP_ACCEPTED
+        self.no_contact += outcome is Outcome.NO_CONTACT
+
+    def bereik(self) -> Rate:
+        return rate(self.reached, self.picked_up)
+
+    def hulpacceptatie(self) -> Rate:
+        return rate(self.accepted, self.reached)
+
+    def no_contact_rate(self) -> Rate:
+        return rate(self.no_contact, self.picked_up)
+
+
+def tally(cases: Iterable[ClosedCase]) -> OutcomeTally:
+    counts = OutcomeTally()
+    for case in cases:
+        counts.add(case.outcome, case.reached)
+    return counts
 
 
 def picked_up_count(cases: Iterable[ClosedCase]) -> int:
     """How many of the closed ``cases`` were picked up."""
-    return sum(1 for outcome, _ in _closed(cases) if is_picked_up(outcome))
+    return tally(cases).picked_up
 
 
 def bereik(cases: Iterable[ClosedCase]) -> Rate:
     """Picked-up cases with a reaching contact attempt ÷ picked-up cases."""
-    picked = [reached for outcome, reached in _closed(cases) if is_picked_up(outcome)]
-    return rate(sum(picked), len(picked))
+    return tally(cases).bereik()
 
 
 def hulpacceptatie(cases: Iterable[ClosedCase]) -> Rate:
     """Cases closed with a help-accepted outcome ÷ picked-up cases with a reaching contact
-    attempt. A help-accepted outcome is itself a picked-up one; one closed without a reaching
+    attempt. Every help-accepted outcome is a picked-up one; one closed without a reaching
     attempt (help by letter, say) counts above the line only, as the definition says."""
-    closed = _closed(cases)
-    accepted = sum(1 for outcome, _ in closed if outcome in HELP_ACCEPTED)
-    reached = sum(1 for outcome, hit in closed if hit and is_picked_up(outcome))
-    return rate(accepted, reached)
+    return tally(cases).hulpacceptatie()
 
 
 def no_contact_rate(cases: Iterable[ClosedCase]) -> Rate:
     """Cases closed with "Definitief geen contact kunnen krijgen" ÷ picked-up cases."""
-    closed = _closed(cases)
-    no_contact = sum(1 for outcome, _ in closed if outcome is Outcome.NO_CONTACT)
-    return rate(no_contact, sum(1 for outcome, _ in closed if is_picked_up(outcome)))
+    return tally(cases).no_contact_rate()
 
 
 def nearest_rank(days: Sequence[int], percentile: float) -> int | None:

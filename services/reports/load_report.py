@@ -15,7 +15,6 @@ Two sources, one computation:
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -23,20 +22,23 @@ from pathlib import Path
 from typing import Any, Final
 
 from pydantic import ValidationError
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from events.store import SqlEventStore
 from projections.checkpoints import read_checkpoint
 from projections.report_facts import (
+    REFERRAL_SPAN,
     ReportFactsProjection,
+    StoredRow,
     case_of,
+    postgres_driver,
     referral_of,
     report_cases,
     report_referrals,
     report_signals,
+    rows_by_id,
     signal_of,
-    split_partner_types,
 )
 from services.clock import MUNICIPAL_TIME_ZONE
 from services.config_files import ConfigError, describe, load_toml
@@ -48,7 +50,6 @@ from services.reports.build_report import (
     twelve_months_before,
 )
 from services.reports.facts import (
-    CaseFacts,
     ReferralFacts,
     ReportState,
     SignalFacts,
@@ -166,11 +167,17 @@ async def read_facts(
     return referrals, signals
 
 
-def _relevant(args: ScopeArgs) -> Any:
-    """``build_report``'s relevance and scope filter as SQL."""
+def _relevant(args: ScopeArgs, dialect: str) -> Any:
+    """``build_report``'s relevance and scope filter as SQL: requested by the period's end and
+    not closed or ended before its start. On PostgreSQL as an overlap of date ranges, which
+    the GiST index of migration 0009 answers without reading the years before or after."""
     r = report_referrals.c
     start, end = args.period.starts, args.period_end
-    condition = and_(r.requested_on <= end, or_(r.final_on.is_(None), r.final_on >= start))
+    if dialect == "postgresql":
+        condition: Any = text(f"{REFERRAL_SPAN} && daterange(:span_starts, :span_ends, '[]')")
+        condition = condition.bindparams(span_starts=start, span_ends=end)
+    else:
+        condition = and_(r.requested_on <= end, or_(r.final_on.is_(None), r.final_on >= start))
     if args.project is not None:
         condition = and_(condition, r.project == args.project)
     if args.team is not None:
@@ -181,43 +188,23 @@ def _relevant(args: ScopeArgs) -> Any:
 async def _referrals(
     conn: AsyncConnection, args: ScopeArgs, config: ReportConfig
 ) -> list[ReferralFacts]:
-    r, c = report_referrals.c, report_cases.c
-    condition = _relevant(args)
+    r = report_referrals.c
+    relevant = select(report_referrals).where(_relevant(args, conn.dialect.name))
+    rows = {row["referral_id"]: row for row in await _fetch(conn, relevant)}
     capacity_projects = [p for p in config.capacities if args.project in (None, p)]
     if capacity_projects:
         # Capacity counts every household ever referred to the project, whatever the team.
-        condition = or_(
-            condition,
-            and_(r.project.in_(capacity_projects), r.requested_on <= args.period_end),
+        query = select(report_referrals).where(
+            r.project.in_(capacity_projects), r.requested_on <= args.period_end
         )
-    query = select(
-        report_referrals,
-        c.household_id,
-        c.gemeentecode,
-        c.pc4,
-        c.wijk,
-        c.partner_types,
-        c.earliest_signal_date,
-        c.received_on,
-    ).join_from(report_referrals, report_cases, r.case_id == c.case_id, isouter=True)
-    rows = (await conn.execute(query.where(condition))).all()
-    return [join(referral_of(row), _case_part(row)) for row in rows]
-
-
-def _case_part(row: Any) -> CaseFacts | None:
-    """The case columns of a referral row; the case's own outcome is not needed there."""
-    if row.household_id is None:
-        return None
-    return CaseFacts(
-        case_id=row.case_id,
-        household_id=row.household_id,
-        gemeentecode=row.gemeentecode,
-        pc4=row.pc4,
-        wijk=row.wijk,
-        partner_types=split_partner_types(row.partner_types),
-        earliest_signal_date=row.earliest_signal_date,
-        received_on=row.received_on,
-    )
+        for row in await _fetch(conn, query):
+            rows.setdefault(row["referral_id"], row)
+    case_ids = {row["case_id"] for row in rows.values()}
+    cases = {
+        row["case_id"]: case_of(row)
+        for row in await rows_by_id(conn, report_cases, "case_id", case_ids)
+    }
+    return [join(referral_of(row), cases.get(row["case_id"])) for row in rows.values()]
 
 
 async def _case_closures(conn: AsyncConnection, args: ScopeArgs) -> list[ReferralFacts]:
@@ -227,30 +214,36 @@ async def _case_closures(conn: AsyncConnection, args: ScopeArgs) -> list[Referra
     query = select(report_cases).where(
         c.closed_on.between(args.period.starts, args.period_end), c.outcome.is_not(None)
     )
-    return [case_closure(case_of(row)) for row in (await conn.execute(query)).all()]
+    return [case_closure(case_of(row)) for row in await _fetch(conn, query)]
 
 
 async def _signals(conn: AsyncConnection, args: ScopeArgs) -> list[SignalFacts]:
     s = report_signals.c
     start, end = args.period.starts, args.period_end
-    query: Select[Any] = select(report_signals).where(s.received_on.between(start, end))
+    in_period = s.received_on.between(start, end)
+    query: Select[Any] = select(report_signals).where(in_period)
     if args.project is not None or args.team is not None:
-        cases = select(report_referrals.c.case_id).where(_relevant(args))
+        cases = select(report_referrals.c.case_id).where(_relevant(args, conn.dialect.name))
         query = query.where(s.case_id.in_(cases))
-    in_period = [signal_of(row) for row in (await conn.execute(query)).all()]
-    # The same households' signals of the year before: what makes a household a repeat one.
-    households = sorted({signal.household_id for signal in in_period})
-    earlier: list[SignalFacts] = []
-    year_before = twelve_months_before(start)
-    for chunk in _chunks(households, 5000 if conn.dialect.name == "postgresql" else 500):
-        rows = await conn.execute(
-            select(report_signals).where(
-                s.household_id.in_(chunk), s.received_on >= year_before, s.received_on < start
-            )
-        )
-        earlier.extend(signal_of(row) for row in rows.all())
-    return in_period + earlier
+    signals = [signal_of(row) for row in await _fetch(conn, query)]
+    # The signals of the year before from the households signalled in the period: what makes
+    # a household a repeat one (a superset: all the period's households, whatever the scope).
+    households = select(s.household_id).where(in_period)
+    earlier = select(report_signals).where(
+        s.received_on >= twelve_months_before(start),
+        s.received_on < start,
+        s.household_id.in_(households),
+    )
+    signals += [signal_of(row) for row in await _fetch(conn, earlier)]
+    return signals
 
 
-def _chunks(ids: Sequence[uuid.UUID], size: int) -> list[Sequence[uuid.UUID]]:
-    return [ids[i : i + size] for i in range(0, len(ids), size)]
+async def _fetch(conn: AsyncConnection, query: Select[Any]) -> list[StoredRow]:
+    """The rows of ``query``. On PostgreSQL straight from asyncpg: SQLAlchemy's result rows
+    cost several times the query itself for the thousands of rows of a report."""
+    if conn.dialect.name != "postgresql":
+        return [row._mapping for row in await conn.execute(query)]
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    params = [compiled.params[name] for name in compiled.positiontup or ()]
+    driver = await postgres_driver(conn)
+    return list(await driver.fetch(str(compiled), *params))

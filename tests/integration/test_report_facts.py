@@ -96,7 +96,7 @@ async def test_live_equals_rebuild_equals_the_fold_in_memory(
     log = march_2026().log
     projection = ReportFactsProjection(config_wijken())
     # Small pages, so a referral's claim and close come in other pages than its request.
-    runner = ProjectionRunner(store, [projection], page_size=7)
+    runner = ProjectionRunner(store, [projection], batch_page_size=7)
     await record(store, moment, log[:30])
     assert await runner.catch_up() == {"report_facts": 30}
     await record(store, moment, log[30:])
@@ -133,7 +133,7 @@ async def test_the_read_model_report_equals_the_replay_up_to_now(
     store, moment = clocked
     await record(store, moment, march_2026().log)
     projection = ReportFactsProjection(config_wijken())
-    await ProjectionRunner(store, [projection], page_size=10).catch_up()
+    await ProjectionRunner(store, [projection], batch_page_size=10).catch_up()
     request = ReportRequest(parse_period(period), project=project, team=team)
 
     from_model = await load_report(store, request, CONFIG, projection, today=TODAY, now=NOW)

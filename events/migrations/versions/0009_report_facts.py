@@ -53,8 +53,15 @@ def upgrade() -> None:
         sa.Column("ended_how", sa.String(20), nullable=True),
         sa.Column("final_on", sa.Date(), nullable=True),
     )
-    op.create_index("ix_report_referrals_final_on", "report_referrals", ["final_on"])
-    op.create_index("ix_report_referrals_case_id", "report_referrals", ["case_id"])
+    if op.get_bind().dialect.name == "postgresql":
+        # The report's period query: referrals whose days in a queue overlap the period
+        # (projections/report_facts.py REFERRAL_SPAN, the same expression).
+        op.execute(
+            "CREATE INDEX ix_report_referrals_span ON report_referrals "
+            "USING gist (daterange(requested_on, final_on, '[]'))"
+        )
+    else:
+        op.create_index("ix_report_referrals_final_on", "report_referrals", ["final_on"])
     op.create_index(
         "ix_report_referrals_project_requested", "report_referrals", ["project", "requested_on"]
     )
@@ -83,8 +90,10 @@ def downgrade() -> None:
     op.drop_index("ix_report_signals_received_on", table_name="report_signals")
     op.drop_table("report_signals")
     op.drop_index("ix_report_referrals_project_requested", table_name="report_referrals")
-    op.drop_index("ix_report_referrals_case_id", table_name="report_referrals")
-    op.drop_index("ix_report_referrals_final_on", table_name="report_referrals")
+    if op.get_bind().dialect.name == "postgresql":
+        op.drop_index("ix_report_referrals_span", table_name="report_referrals")
+    else:
+        op.drop_index("ix_report_referrals_final_on", table_name="report_referrals")
     op.drop_table("report_referrals")
     op.drop_index("ix_report_cases_closed_on", table_name="report_cases")
     op.drop_table("report_cases")
