@@ -124,6 +124,8 @@ class SqlEventStore:
         """``clock`` gives each append's ``recorded_at``; a simulation (the demo's year of
         work) or a test of ``--as-of`` reports passes its own."""
         self.engine = engine
+        self.clock = clock
+        """The store's time: use it for a moment that must agree with ``recorded_at``."""
         self.registry = registry
         self.poll_interval = poll_interval
         self.is_postgres = engine.dialect.name == "postgresql"

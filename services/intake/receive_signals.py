@@ -13,7 +13,7 @@ import json
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any, Literal
 
 from events.catalogue.cases import (
@@ -304,7 +304,11 @@ class SignalIntake:
             return
         state = batch.state
         routed = self.router.route_case(
-            case, state.history(household), state.project_load, self.clock()
+            case,
+            state.history(household),
+            state.project_load,
+            self.clock(),
+            at=self.store.clock(),
         )
         if routed is None:
             return
@@ -480,7 +484,7 @@ class SignalIntake:
                     cancelled = ReferralCancelled(
                         referral_id=case.referral_id,
                         reason=reason,
-                        cancelled_at=datetime.now(UTC),
+                        cancelled_at=self.store.clock(),
                     )
                     batch.appends.append(
                         StreamAppend(

@@ -61,8 +61,11 @@ class CaseRouter:
         history: HouseholdHistory,
         project_load: dict[str, int],
         on: date,
+        at: datetime | None = None,
     ) -> RoutedCase | None:
-        """Route ``case`` and change it in place; None when nothing changes."""
+        """Route ``case`` and change it in place; None when nothing changes. ``at`` stamps a
+        reroute or cancel (default: now); intake passes the store's clock, so the stamp agrees
+        with the events' ``recorded_at`` in a simulation too."""
         if case.status != "open" or case.picked_up:
             return None
         decision = route(
@@ -70,7 +73,7 @@ class CaseRouter:
         )
         if decision.project == case.project and decision.team == case.team and not decision.outcome:
             return None
-        now = datetime.now(UTC)
+        now = at or datetime.now(UTC)
         routed = CaseRouted(
             case_id=case.case_id,
             project=decision.project,

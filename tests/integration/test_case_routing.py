@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -88,7 +88,9 @@ async def test_below_the_threshold_or_outside_the_municipality_closes_the_case(
 
 
 async def test_a_second_partner_type_reroutes_the_unclaimed_case(store: SqlEventStore) -> None:
-    intake = routing_intake_for(store)
+    moment = datetime(2026, 10, 10, 16, 30, tzinfo=UTC)
+    clocked = SqlEventStore(store.engine, store.registry, clock=lambda: moment)
+    intake = routing_intake_for(clocked)
     [first] = await intake.receive([submit(signal("W-1"))])
     [second] = await intake.receive(
         [
@@ -119,6 +121,7 @@ async def test_a_second_partner_type_reroutes_the_unclaimed_case(store: SqlEvent
     rerouted = referral_events[1]
     assert isinstance(rerouted, ReferralRerouted)
     assert (rerouted.to_project, rerouted.to_team) == ("schuldenspecialisten", "wijkteam-noord")
+    assert rerouted.rerouted_at == moment  # the store's time, as its recorded_at
 
 
 async def test_the_same_facts_again_do_not_route_twice(store: SqlEventStore) -> None:
