@@ -44,6 +44,8 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.intake
 	$(BIN)/python -m bench.routing
 	$(BIN)/python -m bench.queue
+	$(BIN)/python -m bench.reports
+	$(BIN)/python -m bench.encryption
 
 # Re-pin after changing dependencies in pyproject.toml.
 lock: $(STAMP)
