@@ -19,6 +19,14 @@ PII-free helper tables: ``outbox_referrals`` (referral → case, project, team,
 whether a worker has it now) and
 ``outbox_signals`` (signal → partner, the partner's signaalId, case).
 
+A page of events is applied at once (``apply_batch``): the helper rows the page needs are
+read with one query per table and kind of key (``IN`` lists of at most 500 ids), the page is
+folded in memory by plain functions over plain rows, and the changed helper rows and the new
+messages are written with one bulk statement per table, in the transaction that also moves the
+checkpoint. ``apply`` is ``apply_batch`` of one event; either way the rows, their order and
+their message ids are those of applying the events one by one. A partner's signals get their
+feedback in the order of (partner, the partner's signaalId), compared by code point.
+
 Idempotent: a row's ``message_id`` is derived from the event (and the signal), and a second
 insert of the same ``message_id`` is ignored, so applying an event again adds nothing.
 """
@@ -27,7 +35,10 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any, Final
 
 from sqlalchemy import (
@@ -42,7 +53,6 @@ from sqlalchemy import (
     Table,
     Text,
     select,
-    update,
 )
 from sqlalchemy import Uuid as SqlUuid
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -92,6 +102,8 @@ HELP_ACCEPTED: Final = frozenset(
 
 # Fixed: message ids must come out the same in every hub instance, release and rebuild.
 _MESSAGE_NAMESPACE: Final = uuid.UUID("6b1f0a52-3c5e-4d8f-a1b7-0f4e2d9c8a10")
+_JSON: Final = json.JSONEncoder(ensure_ascii=False)
+"""What ``json.dumps(..., ensure_ascii=False)`` uses, built once instead of per message."""
 
 metadata = MetaData()
 
@@ -149,7 +161,7 @@ def message_id(*parts: object) -> str:
 def cloudevent(
     event_id: str, event_type: str, time: datetime, subject: str, data: dict[str, Any]
 ) -> str:
-    return json.dumps(
+    return _JSON.encode(
         {
             "specversion": "1.0",
             "id": event_id,
@@ -159,8 +171,7 @@ def cloudevent(
             "time": time.isoformat(),
             "datacontenttype": "application/json",
             "data": data,
-        },
-        ensure_ascii=False,
+        }
     )
 
 
@@ -171,71 +182,242 @@ class OutboxProjection:
     tables: tuple[Table, ...] = (outbox, outbox_referrals, outbox_signals)
 
     async def apply(self, conn: AsyncConnection, recorded: RecordedEvent) -> None:
+        await self.apply_batch(conn, [recorded])
+
+    async def apply_batch(self, conn: AsyncConnection, page: Sequence[RecordedEvent]) -> None:
+        state = await load_state(conn, needed_keys(page))
+        for recorded in page:
+            fold(state, recorded)
+        await save_state(conn, state)
+
+
+# -- the fold: plain rows in memory --------------------------------------------------------
+
+
+@dataclass(slots=True)
+class SignalRow:
+    """A row of ``outbox_signals``."""
+
+    signal_id: uuid.UUID
+    partner_id: str | None = None
+    partner_signal_id: str | None = None
+    case_id: uuid.UUID | None = None
+
+
+@dataclass(slots=True)
+class ReferralRow:
+    """A row of ``outbox_referrals``."""
+
+    referral_id: uuid.UUID
+    case_id: uuid.UUID
+    project: str
+    team: str
+    claimed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A row of ``outbox`` to be: its id, NATS subject and CloudEvent body."""
+
+    message_id: str
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class PageKeys:
+    """What a page needs from the helper tables.
+
+    ``referral_ids`` and ``signal_ids``: the rows its events name. ``attached_cases``: cases a
+    signal joins, whose claimed referrals hear of it (all referral rows of those cases).
+    ``requested_cases``: cases of referrals requested in the page; with the cases of the
+    loaded referral rows they are the cases whose signals feedback may go to (all signal
+    rows of those cases)."""
+
+    referral_ids: frozenset[uuid.UUID]
+    signal_ids: frozenset[uuid.UUID]
+    attached_cases: frozenset[uuid.UUID]
+    requested_cases: frozenset[uuid.UUID]
+
+
+def needed_keys(page: Iterable[RecordedEvent]) -> PageKeys:
+    referral_ids: set[uuid.UUID] = set()
+    signal_ids: set[uuid.UUID] = set()
+    attached: set[uuid.UUID] = set()
+    requested: set[uuid.UUID] = set()
+    for recorded in page:
         event = recorded.event
         match event:
             case SignalReceived():
-                await _remember_signal(
-                    conn,
-                    event.signal_id,
-                    partner_id=event.partner_id,
-                    partner_signal_id=event.partner_signal_id,
-                )
+                signal_ids.add(event.signal_id)
             case CaseOpened():
-                await _remember_signal(conn, event.first_signal_id, case_id=event.case_id)
+                signal_ids.add(event.first_signal_id)
             case SignalAttachedToCase():
-                await _remember_signal(conn, event.signal_id, case_id=event.case_id)
-                await _attached_to_claimed_case(conn, recorded, event)
+                signal_ids.add(event.signal_id)
+                attached.add(event.case_id)
             case ReferralRequested():
-                await _requested(conn, recorded, event)
-            case ReferralRerouted():
-                await _set_claimed(conn, event.referral_id, claimed=False)
-                await _rerouted(conn, recorded, event)
-            case ReferralCancelled():
-                await _set_claimed(conn, event.referral_id, claimed=False)
-                await _cancelled(conn, recorded, event)
-            case ReferralReleased():
-                await _set_claimed(conn, event.referral_id, claimed=False)
-            case ReferralClaimed():
-                await _set_claimed(conn, event.referral_id, claimed=True)
-                # One "picked up" per signal and referral: a re-claim after a release is not
-                # news to the partner.
-                await _feedback(
-                    conn, recorded, event.referral_id, {"opgepakt": True}, key="opgepakt"
-                )
-            case ReferralClosed():
-                await _set_claimed(conn, event.referral_id, claimed=False)
-                await _feedback(
-                    conn,
-                    recorded,
-                    event.referral_id,
-                    {
-                        "opgepakt": event.outcome not in NOT_PICKED_UP,
-                        "hulpGeaccepteerd": event.outcome in HELP_ACCEPTED,
-                    },
-                    key="afgesloten",
-                )
+                referral_ids.add(event.referral_id)
+                requested.add(event.case_id)
+            case (
+                ReferralRerouted()
+                | ReferralCancelled()
+                | ReferralReleased()
+                | ReferralClaimed()
+                | ReferralClosed()
+            ):
+                referral_ids.add(event.referral_id)
             case _:
-                return
-
-
-async def _requested(
-    conn: AsyncConnection, recorded: RecordedEvent, event: ReferralRequested
-) -> None:
-    known = await conn.execute(
-        select(outbox_referrals.c.referral_id).where(
-            outbox_referrals.c.referral_id == event.referral_id
-        )
+                pass
+    return PageKeys(
+        frozenset(referral_ids), frozenset(signal_ids), frozenset(attached), frozenset(requested)
     )
-    if known.first() is None:
-        await conn.execute(
-            outbox_referrals.insert().values(
-                referral_id=event.referral_id,
-                case_id=event.case_id,
-                project=event.project,
-                team=event.team,
-                claimed=False,
+
+
+@dataclass
+class OutboxState:
+    """The helper rows a page needs, as the events so far left them, and the new messages.
+
+    The per-case indexes answer "the signals of this case" and "the referrals of this case"
+    as the tables would, for the cases whose rows were all loaded (``PageKeys``)."""
+
+    signals: dict[uuid.UUID, SignalRow] = field(default_factory=dict)
+    referrals: dict[uuid.UUID, ReferralRow] = field(default_factory=dict)
+    signals_of_case: dict[uuid.UUID, dict[uuid.UUID, None]] = field(default_factory=dict)
+    referrals_of_case: dict[uuid.UUID, dict[uuid.UUID, None]] = field(default_factory=dict)
+    changed_signals: dict[uuid.UUID, None] = field(default_factory=dict)
+    changed_referrals: dict[uuid.UUID, None] = field(default_factory=dict)
+    messages: dict[str, Message] = field(default_factory=dict)
+    """In the order they were made; a second message with the same id is dropped, as the
+    table's unique ``message_id`` would."""
+
+    def known_signal(self, row: SignalRow) -> None:
+        if row.signal_id not in self.signals:
+            self.signals[row.signal_id] = row
+            if row.case_id is not None:
+                self.signals_of_case.setdefault(row.case_id, {})[row.signal_id] = None
+
+    def known_referral(self, row: ReferralRow) -> None:
+        if row.referral_id not in self.referrals:
+            self.referrals[row.referral_id] = row
+            self.referrals_of_case.setdefault(row.case_id, {})[row.referral_id] = None
+
+    def remember_signal(
+        self,
+        signal_id: uuid.UUID,
+        *,
+        partner: tuple[str, str] | None = None,
+        case_id: uuid.UUID | None = None,
+    ) -> None:
+        """Insert or complete the signal's row; either kind of event may come first."""
+        row = self.signals.get(signal_id)
+        if row is None:
+            row = SignalRow(signal_id)
+            self.signals[signal_id] = row
+        if partner is not None:
+            row.partner_id, row.partner_signal_id = partner
+        if case_id is not None and case_id != row.case_id:
+            if row.case_id is not None:
+                self.signals_of_case.get(row.case_id, {}).pop(signal_id, None)
+            row.case_id = case_id
+            self.signals_of_case.setdefault(case_id, {})[signal_id] = None
+        self.changed_signals[signal_id] = None
+
+    def request(self, row: ReferralRow) -> None:
+        """A referral this projection has not seen yet; a known one keeps its row."""
+        if row.referral_id not in self.referrals:
+            self.known_referral(row)
+            self.changed_referrals[row.referral_id] = None
+
+    def set_claimed(self, referral_id: uuid.UUID, *, claimed: bool) -> None:
+        """Whether the referral is in a worker's hands now (claimed, not released or closed)."""
+        row = self.referrals.get(referral_id)
+        if row is not None and row.claimed != claimed:
+            row.claimed = claimed
+            self.changed_referrals[referral_id] = None
+
+    def signals_of(self, case_id: uuid.UUID) -> list[SignalRow]:
+        return [self.signals[s] for s in self.signals_of_case.get(case_id, {})]
+
+    def claimed_referrals_of(self, case_id: uuid.UUID) -> list[uuid.UUID]:
+        return [r for r in self.referrals_of_case.get(case_id, {}) if self.referrals[r].claimed]
+
+    def add(self, message: Message | None) -> None:
+        if message is not None and message.message_id not in self.messages:
+            self.messages[message.message_id] = message
+
+    def add_all(self, messages: Iterable[Message]) -> None:
+        for message in messages:
+            self.add(message)
+
+
+PICKED_UP: Final[Mapping[str, bool]] = MappingProxyType({"opgepakt": True})
+
+
+def fold(state: OutboxState, recorded: RecordedEvent) -> None:
+    """Apply one event to the state: its helper rows and its messages."""
+    event = recorded.event
+    match event:
+        case SignalReceived():
+            state.remember_signal(
+                event.signal_id, partner=(event.partner_id, event.partner_signal_id)
             )
-        )
+        case CaseOpened():
+            state.remember_signal(event.first_signal_id, case_id=event.case_id)
+        case SignalAttachedToCase():
+            state.remember_signal(event.signal_id, case_id=event.case_id)
+            # A signal that joins a case a worker already has (the case stays with its team):
+            # its partner hears "picked up" at once, as the others did at the claim.
+            for referral_id in state.claimed_referrals_of(event.case_id):
+                state.add_all(
+                    feedback(
+                        state,
+                        recorded,
+                        referral_id,
+                        PICKED_UP,
+                        key="opgepakt",
+                        only=event.signal_id,
+                    )
+                )
+        case ReferralRequested():
+            state.request(ReferralRow(event.referral_id, event.case_id, event.project, event.team))
+            state.add(requested(recorded, event))
+        case ReferralRerouted():
+            state.set_claimed(event.referral_id, claimed=False)
+            state.add(rerouted(recorded, event, state.referrals.get(event.referral_id)))
+        case ReferralCancelled():
+            state.set_claimed(event.referral_id, claimed=False)
+            state.add(cancelled(recorded, event, state.referrals.get(event.referral_id)))
+        case ReferralReleased():
+            state.set_claimed(event.referral_id, claimed=False)
+        case ReferralClaimed():
+            state.set_claimed(event.referral_id, claimed=True)
+            # One "picked up" per signal and referral (the message id): a re-claim after a
+            # release is not news to the partner.
+            state.add_all(feedback(state, recorded, event.referral_id, PICKED_UP, key="opgepakt"))
+        case ReferralClosed():
+            state.set_claimed(event.referral_id, claimed=False)
+            answer = {
+                "opgepakt": event.outcome not in NOT_PICKED_UP,
+                "hulpGeaccepteerd": event.outcome in HELP_ACCEPTED,
+            }
+            state.add_all(feedback(state, recorded, event.referral_id, answer, key="afgesloten"))
+        case _:
+            return
+
+
+def message(
+    msg_id: str,
+    subject: str,
+    event_type: str,
+    recorded: RecordedEvent,
+    ce_subject: str | None,
+    data: dict[str, Any],
+) -> Message:
+    body = cloudevent(msg_id, event_type, recorded.recorded_at, ce_subject or "", data)
+    return Message(msg_id, subject, body)
+
+
+def requested(recorded: RecordedEvent, event: ReferralRequested) -> Message:
     data = {
         "verwijzingId": str(event.referral_id),
         "casusId": str(event.case_id),
@@ -247,8 +429,7 @@ async def _requested(
         "afsluitenUiterlijk": event.closure_due.isoformat(),
         "details": referral_link(event.referral_id),
     }
-    await _message(
-        conn,
+    return message(
         str(recorded.event_id),
         referral_subject(event.project, event.team),
         REFERRAL_REQUESTED,
@@ -258,10 +439,9 @@ async def _requested(
     )
 
 
-async def _rerouted(
-    conn: AsyncConnection, recorded: RecordedEvent, event: ReferralRerouted
-) -> None:
-    origin = await _referral(conn, event.referral_id)
+def rerouted(
+    recorded: RecordedEvent, event: ReferralRerouted, origin: ReferralRow | None
+) -> Message:
     data: dict[str, Any] = {
         "verwijzingId": str(event.referral_id),
         "naarProject": event.to_project,
@@ -275,8 +455,7 @@ async def _rerouted(
             "vanProject": origin.project,
             "vanTeam": origin.team,
         }
-    await _message(
-        conn,
+    return message(
         str(recorded.event_id),
         referral_subject(event.to_project, event.to_team),
         REFERRAL_REROUTED,
@@ -286,12 +465,11 @@ async def _rerouted(
     )
 
 
-async def _cancelled(
-    conn: AsyncConnection, recorded: RecordedEvent, event: ReferralCancelled
-) -> None:
-    origin = await _referral(conn, event.referral_id)
+def cancelled(
+    recorded: RecordedEvent, event: ReferralCancelled, origin: ReferralRow | None
+) -> Message | None:
     if origin is None:
-        return  # a referral this projection never saw requested: no team to tell
+        return None  # a referral this projection never saw requested: no team to tell
     data = {
         "verwijzingId": str(event.referral_id),
         "casusId": str(origin.case_id),
@@ -300,8 +478,7 @@ async def _cancelled(
         "ingetrokkenOp": event.cancelled_at.isoformat(),
         "details": referral_link(event.referral_id),
     }
-    await _message(
-        conn,
+    return message(
         str(recorded.event_id),
         referral_subject(origin.project, origin.team),
         REFERRAL_CANCELLED,
@@ -311,118 +488,152 @@ async def _cancelled(
     )
 
 
-async def _feedback(
-    conn: AsyncConnection,
+def feedback(
+    state: OutboxState,
     recorded: RecordedEvent,
     referral_id: uuid.UUID,
-    answer: dict[str, bool],
+    answer: Mapping[str, bool],
     *,
     key: str,
     only: uuid.UUID | None = None,
-) -> None:
-    """One feedback message per signal of the referral's case (or only signal ``only``)."""
-    origin = await _referral(conn, referral_id)
+) -> list[Message]:
+    """One feedback message per signal of the referral's case (or only signal ``only``),
+    by partner and the partner's signaalId."""
+    origin = state.referrals.get(referral_id)
     if origin is None:
-        return
-    query = (
-        select(
-            outbox_signals.c.signal_id,
-            outbox_signals.c.partner_id,
-            outbox_signals.c.partner_signal_id,
+        return []
+    # A signal whose SignalReceived this projection has not seen has no partner to tell.
+    signals = [
+        s
+        for s in state.signals_of(origin.case_id)
+        if s.partner_id is not None and (only is None or s.signal_id == only)
+    ]
+    signals.sort(key=lambda s: (s.partner_id or "", s.partner_signal_id or ""))
+    messages = []
+    for s in signals:
+        msg_id = message_id(referral_id, key, s.signal_id)
+        if msg_id in state.messages:
+            continue  # told already in this page (a re-claim): no body to build
+        data = {"signaalId": s.partner_signal_id, **answer}
+        messages.append(
+            message(
+                msg_id,
+                feedback_subject(s.partner_id or ""),
+                FEEDBACK,
+                recorded,
+                s.partner_signal_id,
+                data,
+            )
         )
-        .where(outbox_signals.c.case_id == origin.case_id)
-        .order_by(outbox_signals.c.partner_id, outbox_signals.c.partner_signal_id)
-    )
-    if only is not None:
-        query = query.where(outbox_signals.c.signal_id == only)
-    signals = await conn.execute(query)
-    for signal in signals.all():
-        if signal.partner_id is None:
-            continue  # a signal whose SignalReceived this projection has not seen
-        data = {"signaalId": signal.partner_signal_id, **answer}
-        await _message(
-            conn,
-            message_id(referral_id, key, signal.signal_id),
-            feedback_subject(signal.partner_id),
-            FEEDBACK,
-            recorded,
-            signal.partner_signal_id,
-            data,
+    return messages
+
+
+# -- reading and writing a page's rows ------------------------------------------------------
+
+_IDS_PER_QUERY: Final = 500
+"""Ids per ``IN (...)``: well under SQLite's limit of bound parameters."""
+
+
+def _chunks(ids: Iterable[uuid.UUID]) -> Iterator[list[uuid.UUID]]:
+    chunk: list[uuid.UUID] = []
+    for item in ids:
+        chunk.append(item)
+        if len(chunk) == _IDS_PER_QUERY:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+async def _rows_where(
+    conn: AsyncConnection, table: Table, key: str, ids: Iterable[uuid.UUID]
+) -> list[Any]:
+    """The rows of ``table`` whose ``key`` is one of ``ids``, in the table's own order."""
+    column = table.c[key]
+    found: list[Any] = []
+    for chunk in _chunks(sorted(set(ids))):
+        result = await conn.execute(select(table).where(column.in_(chunk)))
+        found.extend(result.all())
+    return found
+
+
+async def load_state(conn: AsyncConnection, keys: PageKeys) -> OutboxState:
+    """The stored helper rows the page needs, as a state the fold can continue from."""
+    state = OutboxState()
+    referral_rows = await _rows_where(conn, outbox_referrals, "referral_id", keys.referral_ids)
+    referral_rows += await _rows_where(conn, outbox_referrals, "case_id", keys.attached_cases)
+    for row in referral_rows:
+        state.known_referral(
+            ReferralRow(row.referral_id, row.case_id, row.project, row.team, bool(row.claimed))
         )
-
-
-async def _set_claimed(conn: AsyncConnection, referral_id: uuid.UUID, *, claimed: bool) -> None:
-    """Whether the referral is in a worker's hands now (claimed, not released or closed)."""
-    await conn.execute(
-        update(outbox_referrals)
-        .where(outbox_referrals.c.referral_id == referral_id)
-        .values(claimed=claimed)
-    )
-
-
-async def _attached_to_claimed_case(
-    conn: AsyncConnection, recorded: RecordedEvent, event: SignalAttachedToCase
-) -> None:
-    """A signal that joins a case a worker already has (the case stays with its team): its
-    partner hears "picked up" at once, as the others did when the referral was claimed."""
-    claimed = await conn.execute(
-        select(outbox_referrals.c.referral_id).where(
-            outbox_referrals.c.case_id == event.case_id, outbox_referrals.c.claimed.is_(True)
+    cases = keys.attached_cases | keys.requested_cases | {r.case_id for r in referral_rows}
+    signal_rows = await _rows_where(conn, outbox_signals, "signal_id", keys.signal_ids)
+    signal_rows += await _rows_where(conn, outbox_signals, "case_id", cases)
+    for row in signal_rows:
+        state.known_signal(
+            SignalRow(row.signal_id, row.partner_id, row.partner_signal_id, row.case_id)
         )
-    )
-    for (referral_id,) in claimed.all():
-        await _feedback(
-            conn, recorded, referral_id, {"opgepakt": True}, key="opgepakt", only=event.signal_id
-        )
+    return state
 
 
-async def _referral(conn: AsyncConnection, referral_id: uuid.UUID) -> Any:
-    result = await conn.execute(
-        select(outbox_referrals).where(outbox_referrals.c.referral_id == referral_id)
-    )
-    return result.first()
-
-
-async def _remember_signal(
-    conn: AsyncConnection,
-    signal_id: uuid.UUID,
-    *,
-    partner_id: str | None = None,
-    partner_signal_id: str | None = None,
-    case_id: uuid.UUID | None = None,
-) -> None:
-    """Insert or complete the signal's row; either kind of event may come first."""
-    values: dict[str, Any] = {}
-    if partner_id is not None:
-        values |= {"partner_id": partner_id, "partner_signal_id": partner_signal_id}
-    if case_id is not None:
-        values["case_id"] = case_id
-    changed = await conn.execute(
-        update(outbox_signals).where(outbox_signals.c.signal_id == signal_id).values(values)
-    )
-    if changed.rowcount == 0:
-        await conn.execute(outbox_signals.insert().values(signal_id=signal_id, **values))
-
-
-async def _message(
-    conn: AsyncConnection,
-    msg_id: str,
-    subject: str,
-    event_type: str,
-    recorded: RecordedEvent,
-    ce_subject: str | None,
-    data: dict[str, Any],
-) -> None:
-    body = cloudevent(msg_id, event_type, recorded.recorded_at, ce_subject or "", data)
-    values = {
-        "message_id": msg_id,
-        "subject": subject,
-        "body": body,
-        "created_at": datetime.now(UTC),
-        "published_at": None,
-        "attempts": 0,
-    }
+async def save_state(conn: AsyncConnection, state: OutboxState) -> None:
+    """The changed helper rows (one upsert per table) and the new messages (one insert)."""
     insert = postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    await conn.execute(
-        insert(outbox).values(values).on_conflict_do_nothing(index_elements=["message_id"])
-    )
+    referrals = [state.referrals[r] for r in state.changed_referrals]
+    if referrals:
+        upsert = insert(outbox_referrals)
+        await conn.execute(
+            upsert.on_conflict_do_update(
+                index_elements=["referral_id"], set_={"claimed": upsert.excluded.claimed}
+            ),
+            [
+                {
+                    "referral_id": r.referral_id,
+                    "case_id": r.case_id,
+                    "project": r.project,
+                    "team": r.team,
+                    "claimed": r.claimed,
+                }
+                for r in referrals
+            ],
+        )
+    signals = [state.signals[s] for s in state.changed_signals]
+    if signals:
+        upsert = insert(outbox_signals)
+        await conn.execute(
+            upsert.on_conflict_do_update(
+                index_elements=["signal_id"],
+                set_={
+                    "partner_id": upsert.excluded.partner_id,
+                    "partner_signal_id": upsert.excluded.partner_signal_id,
+                    "case_id": upsert.excluded.case_id,
+                },
+            ),
+            [
+                {
+                    "signal_id": s.signal_id,
+                    "partner_id": s.partner_id,
+                    "partner_signal_id": s.partner_signal_id,
+                    "case_id": s.case_id,
+                }
+                for s in signals
+            ],
+        )
+    if state.messages:
+        now = datetime.now(UTC)
+        # In the order made, so the ids (the relay's order) follow the log; a message already
+        # in the table (the same event applied again) is skipped.
+        await conn.execute(
+            insert(outbox).on_conflict_do_nothing(index_elements=["message_id"]),
+            [
+                {
+                    "message_id": m.message_id,
+                    "subject": m.subject,
+                    "body": m.body,
+                    "created_at": now,
+                    "published_at": None,
+                    "attempts": 0,
+                }
+                for m in state.messages.values()
+            ],
+        )
