@@ -146,7 +146,7 @@ def build_report(
     return Report(
         scope=scope,
         caseload=_caseloads(work, start, end),
-        outcomes={d: _outcomes(closed, d) for d in DIMENSIONS},
+        outcomes=_outcomes(closed),
         lead_times=_lead_times(work + [i for i in closed if i.kind == "case"], start, end),
         signal_mix=_signal_mix(all_signals, work, config, args),
         capacity=_capacity(all_items, config, args, end),
@@ -263,16 +263,23 @@ def _caseloads(
     return result
 
 
-def _outcomes(closed: Sequence[ReferralFacts], dimension: Dimension) -> list[OutcomeRow]:
-    tallies: dict[str, OutcomeTally] = {}
+def _outcomes(closed: Sequence[ReferralFacts]) -> dict[str, list[OutcomeRow]]:
     total = OutcomeTally()
+    tallies: dict[Dimension, dict[str, OutcomeTally]] = {d: {} for d in DIMENSIONS}
     for item in closed:
-        total.add(item.outcome, item.reached)
-        for group in _groups(item, dimension):
-            tallies.setdefault(group, OutcomeTally()).add(item.outcome, item.reached)
-    rows = [_outcome_row(group, tallies[group]) for group in sorted(tallies)]
-    rows.append(_outcome_row(TOTAL, total))
-    return rows
+        outcome, reached = item.outcome, item.reached
+        total.add(outcome, reached)
+        for dimension, groups in tallies.items():
+            for group in _groups(item, dimension):
+                tally = groups.get(group)
+                if tally is None:
+                    tally = groups[group] = OutcomeTally()
+                tally.add(outcome, reached)
+    total_row = _outcome_row(TOTAL, total)
+    return {
+        dimension: [_outcome_row(group, groups[group]) for group in sorted(groups)] + [total_row]
+        for dimension, groups in tallies.items()
+    }
 
 
 def _outcome_row(group: str, counts: OutcomeTally) -> OutcomeRow:
@@ -420,26 +427,24 @@ def _capacity(
 
 def _over_time(work: Sequence[ReferralFacts], args: ScopeArgs) -> list[TimePoint]:
     reference = args.reference_day
-    by_project = _grouped(work, "project")
+    # Per project the three days that place a referral in a bucket, worked out once.
+    spans: dict[str, list[tuple[date, date | None, date | None]]] = defaultdict(list)
+    for item in work:
+        assert item.requested_on is not None
+        closed_on = item.closed_on if item.outcome is not None else None
+        spans[item.project or NOT_REFERRED].append((item.requested_on, _final_on(item), closed_on))
     points: list[TimePoint] = []
     for bucket in buckets(args.period):
         if bucket.starts > reference:
             break
-        end = min(bucket.ends, reference)
-        for project, members in by_project.items():
-            points.append(_time_point(bucket.label, project, members, bucket.starts, end))
+        start, end = bucket.starts, min(bucket.ends, reference)
+        for project in sorted(spans):
+            new = open_at_end = closed = 0
+            for requested_on, final_on, closed_on in spans[project]:
+                if requested_on > end:
+                    continue
+                new += requested_on >= start
+                open_at_end += final_on is None or final_on > end
+                closed += closed_on is not None and start <= closed_on <= end
+            points.append(TimePoint(bucket.label, project, new, open_at_end, closed))
     return points
-
-
-def _time_point(
-    label: str, project: str, members: Sequence[ReferralFacts], start: date, end: date
-) -> TimePoint:
-    return TimePoint(
-        bucket=label,
-        project=project,
-        new=sum(1 for i in members if _between(i.requested_on, start, end)),
-        open_at_end=sum(1 for i in members if _open_at(i, end)),
-        closed=sum(
-            1 for i in members if i.outcome is not None and _between(i.closed_on, start, end)
-        ),
-    )

@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from sqlalchemy import Select, and_, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from events.catalogue.vocabulary import Outcome
 from events.store import SqlEventStore
 from projections.checkpoints import read_checkpoint
 from projections.report_facts import (
@@ -33,12 +34,11 @@ from projections.report_facts import (
     StoredRow,
     case_of,
     postgres_driver,
-    referral_of,
     report_cases,
     report_referrals,
     report_signals,
-    rows_by_id,
     signal_of,
+    split_partner_types,
 )
 from services.clock import MUNICIPAL_TIME_ZONE
 from services.config_files import ConfigError, describe, load_toml
@@ -55,7 +55,6 @@ from services.reports.facts import (
     SignalFacts,
     case_closure,
     fold,
-    join,
 )
 from services.reports.model import Period, Report
 from services.routing.config import load_projects
@@ -188,23 +187,58 @@ def _relevant(args: ScopeArgs, dialect: str) -> Any:
 async def _referrals(
     conn: AsyncConnection, args: ScopeArgs, config: ReportConfig
 ) -> list[ReferralFacts]:
-    r = report_referrals.c
-    relevant = select(report_referrals).where(_relevant(args, conn.dialect.name))
-    rows = {row["referral_id"]: row for row in await _fetch(conn, relevant)}
+    r, c = report_referrals.c, report_cases.c
+    # The case's columns come along by its primary key; they share no name with the
+    # referral's.
+    joined = select(
+        report_referrals,
+        c.household_id,
+        c.wijk,
+        c.partner_types,
+        c.earliest_signal_date,
+        c.received_on,
+    ).join_from(report_referrals, report_cases, r.case_id == c.case_id, isouter=True)
+    rows = {
+        row["referral_id"]: row
+        for row in await _fetch(conn, joined.where(_relevant(args, conn.dialect.name)))
+    }
     capacity_projects = [p for p in config.capacities if args.project in (None, p)]
     if capacity_projects:
         # Capacity counts every household ever referred to the project, whatever the team.
-        query = select(report_referrals).where(
-            r.project.in_(capacity_projects), r.requested_on <= args.period_end
-        )
+        query = joined.where(r.project.in_(capacity_projects), r.requested_on <= args.period_end)
         for row in await _fetch(conn, query):
             rows.setdefault(row["referral_id"], row)
-    case_ids = {row["case_id"] for row in rows.values()}
-    cases = {
-        row["case_id"]: case_of(row)
-        for row in await rows_by_id(conn, report_cases, "case_id", case_ids)
-    }
-    return [join(referral_of(row), cases.get(row["case_id"])) for row in rows.values()]
+    return [_joined(row) for row in rows.values()]
+
+
+def _joined(row: StoredRow) -> ReferralFacts:
+    """A referral row with its case's columns: what ``facts.join`` makes of the two."""
+    outcome = row["outcome"]
+    stored_types = row["partner_types"]
+    return ReferralFacts(
+        kind="referral",
+        referral_id=row["referral_id"],
+        case_id=row["case_id"],
+        household_id=row["household_id"],
+        project=row["project"],
+        team=row["team"],
+        wijk=row["wijk"],
+        partner_types=split_partner_types(stored_types) if stored_types else (),
+        earliest_signal_date=row["earliest_signal_date"],
+        received_on=row["received_on"],
+        urgent=bool(row["urgent"]),
+        requested_on=row["requested_on"],
+        first_contact_due=row["first_contact_due"],
+        closure_due=row["closure_due"],
+        claimed_on=row["claimed_on"],
+        first_attempt_on=row["first_attempt_on"],
+        first_reached_on=row["first_reached_on"],
+        attempts=int(row["attempts"]),
+        closed_on=row["closed_on"],
+        outcome=Outcome(outcome) if outcome else None,
+        ended_on=row["ended_on"],
+        ended_how=row["ended_how"],
+    )
 
 
 async def _case_closures(conn: AsyncConnection, args: ScopeArgs) -> list[ReferralFacts]:
