@@ -292,7 +292,9 @@ class SqlEventStore:
     def _on_listener_lost(self, *_args: object) -> None:
         self._listener = None
 
-    async def close(self) -> None:
+    async def close(self, *, dispose_engine: bool = True) -> None:
+        """Return the kept connections; ``dispose_engine=False`` leaves the engine to another
+        store that shares it."""
         if self._writer_connection is not None:
             writer, self._writer_connection = self._writer_connection, None
             with suppress(Exception):
@@ -301,7 +303,8 @@ class SqlEventStore:
             listener, self._listener = self._listener, None
             with suppress(Exception):
                 await listener.close()
-        await self.engine.dispose()
+        if dispose_engine:
+            await self.engine.dispose()
 
 
 def open_event_store(

@@ -122,6 +122,7 @@ async def test_a_second_partner_type_reroutes_the_unclaimed_case(store: SqlEvent
     assert isinstance(rerouted, ReferralRerouted)
     assert (rerouted.to_project, rerouted.to_team) == ("schuldenspecialisten", "wijkteam-noord")
     assert rerouted.rerouted_at == moment  # the store's time, as its recorded_at
+    await clocked.close(dispose_engine=False)
 
 
 async def test_the_same_facts_again_do_not_route_twice(store: SqlEventStore) -> None:

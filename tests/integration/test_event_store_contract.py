@@ -284,6 +284,7 @@ async def test_recorded_at_comes_from_the_stores_clock(store: SqlEventStore) -> 
                 StreamAppend("clocked-b", [counted(3)], StreamState.NO_STREAM),
             ]
         )
+    await clocked.close(dispose_engine=False)
     recorded = [e for e in await store.read_all() if e.stream_id.startswith("clocked-")]
     assert len(recorded) == 3
     assert {e.recorded_at for e in recorded} == {moment}
