@@ -309,7 +309,11 @@ async def rows_by_id(
         return []
     if conn.dialect.name == "postgresql":
         driver = await postgres_driver(conn)
-        query = f"SELECT * FROM {table.name} WHERE {key} = ANY($1::uuid[])"
+        # A join on the unnested ids, not "= ANY($1)": for a few thousand ids the planner
+        # would scan the whole table rather than probe its primary key.
+        query = (
+            f"SELECT t.* FROM unnest($1::uuid[]) AS k(id) JOIN {table.name} AS t ON t.{key} = k.id"
+        )
         return list(await driver.fetch(query, list(ids)))
     rows: list[StoredRow] = []
     column = table.c[key]

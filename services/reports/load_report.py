@@ -37,6 +37,7 @@ from projections.report_facts import (
     report_cases,
     report_referrals,
     report_signals,
+    rows_by_id,
     signal_of,
     split_partner_types,
 )
@@ -187,45 +188,40 @@ def _relevant(args: ScopeArgs, dialect: str) -> Any:
 async def _referrals(
     conn: AsyncConnection, args: ScopeArgs, config: ReportConfig
 ) -> list[ReferralFacts]:
-    r, c = report_referrals.c, report_cases.c
-    # The case's columns come along by its primary key; they share no name with the
-    # referral's.
-    joined = select(
-        report_referrals,
-        c.household_id,
-        c.wijk,
-        c.partner_types,
-        c.earliest_signal_date,
-        c.received_on,
-    ).join_from(report_referrals, report_cases, r.case_id == c.case_id, isouter=True)
-    rows = {
-        row["referral_id"]: row
-        for row in await _fetch(conn, joined.where(_relevant(args, conn.dialect.name)))
-    }
+    r = report_referrals.c
+    relevant = select(report_referrals).where(_relevant(args, conn.dialect.name))
+    rows = {row["referral_id"]: row for row in await _fetch(conn, relevant)}
     capacity_projects = [p for p in config.capacities if args.project in (None, p)]
     if capacity_projects:
         # Capacity counts every household ever referred to the project, whatever the team.
-        query = joined.where(r.project.in_(capacity_projects), r.requested_on <= args.period_end)
+        query = select(report_referrals).where(
+            r.project.in_(capacity_projects), r.requested_on <= args.period_end
+        )
         for row in await _fetch(conn, query):
             rows.setdefault(row["referral_id"], row)
-    return [_joined(row) for row in rows.values()]
+    # The cases by primary key, not in a join: with a few hundred referrals the planner may
+    # pick a hash join that reads every case there is.
+    case_ids = {row["case_id"] for row in rows.values()}
+    cases = {
+        case["case_id"]: case for case in await rows_by_id(conn, report_cases, "case_id", case_ids)
+    }
+    return [_joined(row, cases.get(row["case_id"])) for row in rows.values()]
 
 
-def _joined(row: StoredRow) -> ReferralFacts:
-    """A referral row with its case's columns: what ``facts.join`` makes of the two."""
+def _joined(row: StoredRow, case: StoredRow | None) -> ReferralFacts:
+    """A referral row with its case's row: what ``facts.join`` makes of the two."""
     outcome = row["outcome"]
-    stored_types = row["partner_types"]
     return ReferralFacts(
         kind="referral",
         referral_id=row["referral_id"],
         case_id=row["case_id"],
-        household_id=row["household_id"],
+        household_id=case["household_id"] if case else None,
         project=row["project"],
         team=row["team"],
-        wijk=row["wijk"],
-        partner_types=split_partner_types(stored_types) if stored_types else (),
-        earliest_signal_date=row["earliest_signal_date"],
-        received_on=row["received_on"],
+        wijk=case["wijk"] if case else None,
+        partner_types=split_partner_types(case["partner_types"]) if case else (),
+        earliest_signal_date=case["earliest_signal_date"] if case else None,
+        received_on=case["received_on"] if case else None,
         urgent=bool(row["urgent"]),
         requested_on=row["requested_on"],
         first_contact_due=row["first_contact_due"],
