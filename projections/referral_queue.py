@@ -38,7 +38,6 @@ from sqlalchemy import (
     case,
     func,
     insert,
-    or_,
     select,
     update,
 )
@@ -81,8 +80,16 @@ referral_queue = Table(
     SqlColumn("reached", Boolean(), nullable=False),
     SqlColumn("outcome", String(80), nullable=True),
     SqlColumn("updated_position", BigInteger(), nullable=False),
+    SqlColumn("next_due", Date(), nullable=True),  # migration 0012; see next_due()
 )
 Index("ix_referral_queue_team_state", referral_queue.c.team, referral_queue.c.state)
+Index(
+    "ix_referral_queue_team_next_due",
+    referral_queue.c.team,
+    referral_queue.c.next_due,
+    referral_queue.c.requested_on,
+    referral_queue.c.referral_id,
+)
 
 OPEN_STATES: Final = (
     ReferralState.REQUESTED.value,
@@ -149,7 +156,18 @@ UPDATABLE: Final = (
     "reached",
     "outcome",
     "updated_position",
+    "next_due",
 )
+
+
+def next_due(contact_attempts: int, first_contact_due: date, closure_due: date) -> date:
+    """The date the team works towards: first contact while none was attempted (or closure,
+    if that comes first), else closure. An open referral is overdue exactly when this date is
+    before today (``services.referrals.sla.is_overdue``), so the queue's order "overdue first,
+    then by due date" is plain ``next_due`` order."""
+    if contact_attempts == 0:
+        return min(first_contact_due, closure_due)
+    return closure_due
 
 
 def next_row(row: dict[str, Any] | None, event: object, position: int) -> dict[str, Any] | None:
@@ -175,6 +193,7 @@ def next_row(row: dict[str, Any] | None, event: object, position: int) -> dict[s
             "reached": False,
             "outcome": None,
             "updated_position": position,
+            "next_due": next_due(0, event.first_contact_due, event.closure_due),
         }
     if row is None or row["updated_position"] >= position:
         return None
@@ -201,7 +220,11 @@ def next_row(row: dict[str, Any] | None, event: object, position: int) -> dict[s
             change = {"state": ReferralState.CANCELLED.value}
         case _:
             return None
-    return {**row, **change, "updated_position": position}
+    after = {**row, **change, "updated_position": position}
+    after["next_due"] = next_due(
+        after["contact_attempts"], after["first_contact_due"], after["closure_due"]
+    )
+    return after
 
 
 async def _stored_rows(
@@ -248,22 +271,16 @@ class QueueEntry:
 
     @property
     def next_due(self) -> date:
-        """The due date the team works towards: the first contact attempt until one is
-        made, then closure."""
-        return self.first_contact_due if self.contact_attempts == 0 else self.closure_due
+        """The due date the team works towards (``next_due`` of the module)."""
+        return next_due(self.contact_attempts, self.first_contact_due, self.closure_due)
 
 
 def overdue_condition(today: date) -> ColumnElement[bool]:
     """``services.referrals.sla.is_overdue`` as SQL: an open referral without a contact
-    attempt after ``first_contact_due``, or still open after ``closure_due``."""
+    attempt after ``first_contact_due``, or still open after ``closure_due`` — that is, an
+    open referral whose ``next_due`` has passed."""
     q = referral_queue.c
-    return and_(
-        q.state.in_(OPEN_STATES),
-        or_(
-            and_(q.contact_attempts == 0, q.first_contact_due < today),
-            q.closure_due < today,
-        ),
-    )
+    return and_(q.state.in_(OPEN_STATES), q.next_due < today)
 
 
 @dataclass(frozen=True)
@@ -322,7 +339,6 @@ async def team_queue(
         wanted = QueueFilter(include_closed=include_closed)
     q = referral_queue.c
     overdue = overdue_condition(today)
-    next_due = case((q.contact_attempts == 0, q.first_contact_due), else_=q.closure_due)
     query = select(
         referral_queue.c.referral_id,
         q.case_id,
@@ -339,13 +355,12 @@ async def team_queue(
         q.outcome,
         case((overdue, 1), else_=0).label("overdue"),
     ).where(*_queue_conditions(team, today, wanted))
-    query = query.order_by(
-        case((overdue, 0), else_=1),
-        case((q.state.in_(OPEN_STATES), 0), else_=1),
-        next_due,
-        q.requested_on,
-        q.referral_id,
-    )
+    # Overdue rows are exactly the open rows with next_due before today, so next_due order
+    # puts them first; only a listing with ended referrals needs the open ones first.
+    order: list[ColumnElement[Any]] = [q.next_due, q.requested_on, q.referral_id]
+    if wanted.include_closed and wanted.state is None:
+        order.insert(0, case((q.state.in_(OPEN_STATES), 0), else_=1))
+    query = query.order_by(*order)
     if limit is not None:
         query = query.limit(limit).offset(offset)
     rows = (await conn.execute(query)).all()

@@ -147,6 +147,7 @@ async def test_a_request_becomes_a_row_with_its_due_dates(store: SqlEventStore) 
         "reached": False,
         "outcome": None,
         "updated_position": 1,
+        "next_due": date(2026, 10, 16),  # the first contact is what the team works towards
     }
 
 
@@ -333,3 +334,12 @@ async def test_the_queue_command_prints_overdue_first(
     empty = await asyncio.to_thread(CliRunner().invoke, app, ["--team", "wijkteam-oost", "--all"])
     assert empty.exit_code == 0, empty.output
     assert "queue of team wijkteam-oost is empty" in empty.output
+
+
+def test_next_due_is_first_contact_until_an_attempt_then_closure() -> None:
+    from projections.referral_queue import next_due
+
+    first, closure = date(2026, 10, 16), date(2026, 10, 30)
+    assert next_due(0, first, closure) == first
+    assert next_due(2, first, closure) == closure
+    assert next_due(0, closure, first) == first  # never later than closure
