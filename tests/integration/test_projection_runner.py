@@ -4,6 +4,8 @@ competing instances, following live (DESIGN §8, issue 5 item 1)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
+from typing import Any
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, select
@@ -151,3 +153,38 @@ async def test_follow_applies_new_events_as_they_are_committed(
     await asyncio.wait_for(following, timeout=10)
 
     assert await read_counts(store) == {"a": 2}
+
+
+class SeenPositions:
+    """A batch projection that remembers, in memory, the positions each page gave it."""
+
+    tables: tuple[Any, ...] = ()
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.pages: list[list[int]] = []
+
+    async def apply(self, conn: AsyncConnection, recorded: RecordedEvent) -> None:
+        self.pages.append([recorded.position])
+
+    async def apply_batch(self, conn: AsyncConnection, page: Sequence[RecordedEvent]) -> None:
+        self.pages.append([r.position for r in page])
+
+
+async def test_batch_projections_share_pages_yet_each_starts_at_its_own_checkpoint(
+    store: SqlEventStore,
+) -> None:
+    await append_events(store, {"a-1": 5})
+    ahead, behind = SeenPositions("ahead"), SeenPositions("behind")
+    await ProjectionRunner(store, [ahead]).catch_up()  # "ahead" has seen positions 1-5
+    await append_events(store, {"a-2": 3})
+
+    applied = await ProjectionRunner(store, [ahead, behind], batch_page_size=4).catch_up()
+
+    assert applied == {"ahead": 3, "behind": 8}
+    assert [p for page in ahead.pages for p in page] == list(range(1, 9))  # each once, in order
+    assert [p for page in behind.pages for p in page] == list(range(1, 9))
+    assert max(len(page) for page in behind.pages) <= 4
+    async with store.engine.connect() as conn:
+        assert await read_checkpoint(conn, "ahead") == await read_checkpoint(conn, "behind") == 8
+    assert await ProjectionRunner(store, [ahead, behind]).catch_up() == {"ahead": 0, "behind": 0}
