@@ -69,8 +69,12 @@ def add(
         errors.print(f"[red]error:[/red] {error}")
         raise typer.Exit(2) from None
     older = ", ".join(keyring.key_ids[1:]) or "none"
-    console.print(f"New current master key {keyring.current.key_id} in {file} (older: {older}).")
-    console.print(f"Next: HUB_MASTER_KEY_FILE={file} signaalhub keys rotate")
+    # Soft-wrapped: a long path must not break the line where a script or test reads it.
+    console.print(
+        f"New current master key {keyring.current.key_id} in {file} (older: {older}).",
+        soft_wrap=True,
+    )
+    console.print(f"Next: HUB_MASTER_KEY_FILE={file} signaalhub keys rotate", soft_wrap=True)
 
 
 @keys_app.command("rotate")
