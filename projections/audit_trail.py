@@ -49,6 +49,7 @@ from events.catalogue.referrals import (
 )
 from events.catalogue.signals import SignalReceived, SignalRejected, SignalUpdated, SignalWithdrawn
 from events.envelope import RecordedEvent
+from projections.postgres import postgres_driver
 
 BRON: Final = "signaalhub"
 
@@ -72,6 +73,13 @@ audit_trail = Table(
 )
 Index("ix_audit_trail_hoofd_object", audit_trail.c.hoofd_object)
 Index("ix_audit_trail_aanmaakdatum", audit_trail.c.aanmaakdatum)
+_REQUEST_ROWS = and_(audit_trail.c.resource == "verwijzing", audit_trail.c.actie == "aanmaken")
+Index(  # migration 0013: the case of a referral, from its request's row
+    "ix_audit_trail_referral_requests",
+    audit_trail.c.resource_id,
+    postgresql_where=_REQUEST_ROWS,
+    sqlite_where=_REQUEST_ROWS,
+)
 
 REFERRAL_ACTIONS: Final[dict[type[Any], str]] = {
     ReferralRequested: "aanmaken",
@@ -110,6 +118,10 @@ def parse_actor(actor: str | None) -> Actor:
     return Actor(role or "systeem", application or BRON, user or application or BRON)
 
 
+_COLUMNS: Final = tuple(c.name for c in audit_trail.columns)
+"""The table's columns in the order of a row tuple (``_row``): what COPY sends."""
+
+
 def _row(
     recorded: RecordedEvent,
     action: str,
@@ -117,22 +129,29 @@ def _row(
     resource_id: object,
     main_object: str | None,
     explanation: str | None = None,
-) -> dict[str, Any]:
-    actor = parse_actor(recorded.metadata.actor)
-    return {
-        "position": recorded.position,
-        "event_id": recorded.event_id,
-        "applicatie_id": actor.application[:100],
-        "gebruikers_id": actor.user[:100],
-        "rol": actor.role[:30],
-        "actie": action,
-        "resultaat": "geslaagd",
-        "hoofd_object": main_object,
-        "resource": resource,
-        "resource_id": str(resource_id) if resource_id is not None else None,
-        "toelichting": explanation,
-        "aanmaakdatum": recorded.recorded_at,
-    }
+) -> tuple[Any, ...]:
+    actor = _actor(recorded.metadata.actor)
+    return (
+        recorded.position,
+        recorded.event_id,
+        actor.application[:100],
+        actor.user[:100],
+        actor.role[:30],
+        action,
+        "geslaagd",
+        main_object,
+        resource,
+        str(resource_id) if resource_id is not None else None,
+        explanation,
+        recorded.recorded_at,
+    )
+
+
+_SYSTEM: Final = Actor("systeem", BRON, BRON)
+
+
+def _actor(actor: str | None) -> Actor:
+    return _SYSTEM if not actor else parse_actor(actor)
 
 
 def case_ref(case_id: uuid.UUID) -> str:
@@ -140,6 +159,14 @@ def case_ref(case_id: uuid.UUID) -> str:
 
 
 class AuditTrailProjection:
+    """Writes one ``audit_trail`` row per event a person, partner or the hub caused.
+
+    A page at once (``apply_batch``): the events are sorted by exact type (a dict lookup, no
+    ``isinstance`` on pydantic models), the cases of the referrals the page acts on but did
+    not request are read in one query (the partial index of migration 0013 answers it), and
+    the rows are written with one COPY on PostgreSQL (one multi-row INSERT on SQLite), in the
+    transaction that also moves the checkpoint."""
+
     name = "audit_trail"
     tables: tuple[Table, ...] = (audit_trail,)
 
@@ -149,14 +176,35 @@ class AuditTrailProjection:
     async def apply_batch(self, conn: AsyncConnection, page: Sequence[RecordedEvent]) -> None:
         cases_of = await self._cases_of_referrals(conn, page)
         rows = [row for recorded in page if (row := self._audit(recorded, cases_of))]
-        if rows:
-            await conn.execute(insert(audit_trail), rows)
+        if not rows:
+            return
+        if conn.dialect.name == "postgresql":
+            driver = await postgres_driver(conn)
+            await driver.copy_records_to_table("audit_trail", records=rows, columns=_COLUMNS)
+        else:
+            await conn.execute(
+                insert(audit_trail), [dict(zip(_COLUMNS, r, strict=True)) for r in rows]
+            )
 
     @staticmethod
-    def _audit(recorded: RecordedEvent, cases_of: dict[uuid.UUID, str]) -> dict[str, Any] | None:
-        event = recorded.event
+    def _audit(recorded: RecordedEvent, cases_of: dict[uuid.UUID, str]) -> tuple[Any, ...] | None:
+        event: Any = recorded.event
         kind = type(event)
-        if isinstance(event, PersonalDataViewed):
+        action = REFERRAL_ACTIONS.get(kind)
+        if action is not None:
+            referral_id: uuid.UUID = event.referral_id
+            if kind is ReferralRequested:
+                cases_of[referral_id] = case_ref(event.case_id)
+            return _row(recorded, action, "verwijzing", referral_id, cases_of.get(referral_id))
+        action = CASE_ACTIONS.get(kind)
+        if action is not None:
+            case_id: uuid.UUID = event.case_id
+            return _row(recorded, action, "zaak", case_id, case_ref(case_id))
+        action = SIGNAL_ACTIONS.get(kind)
+        if action is not None:
+            subject = getattr(event, "signal_id", None) or getattr(event, "rejection_id", None)
+            return _row(recorded, action, "signaal", subject, None)
+        if kind is PersonalDataViewed:
             return _row(
                 recorded,
                 "lezen",
@@ -165,23 +213,6 @@ class AuditTrailProjection:
                 case_ref(event.case_id),
                 event.purpose,
             )
-        if kind in REFERRAL_ACTIONS:
-            referral_id: uuid.UUID = event.referral_id  # type: ignore[attr-defined]
-            if isinstance(event, ReferralRequested):
-                cases_of[referral_id] = case_ref(event.case_id)
-            return _row(
-                recorded,
-                REFERRAL_ACTIONS[kind],
-                "verwijzing",
-                referral_id,
-                cases_of.get(referral_id),
-            )
-        if kind in SIGNAL_ACTIONS:
-            subject = getattr(event, "signal_id", None) or getattr(event, "rejection_id", None)
-            return _row(recorded, SIGNAL_ACTIONS[kind], "signaal", subject, None)
-        if kind in CASE_ACTIONS:
-            case_id: uuid.UUID = event.case_id  # type: ignore[attr-defined]
-            return _row(recorded, CASE_ACTIONS[kind], "zaak", case_id, case_ref(case_id))
         if recorded.event_type == "PersonalDataErased":
             household = getattr(event, "household_id", None)
             reason = getattr(event, "reason", None)
@@ -193,21 +224,34 @@ class AuditTrailProjection:
         conn: AsyncConnection, page: Sequence[RecordedEvent]
     ) -> dict[uuid.UUID, str]:
         """The case of every referral the page acts on but did not request itself."""
-        wanted = {
-            str(r.event.referral_id)  # type: ignore[attr-defined]
-            for r in page
-            if type(r.event) in REFERRAL_ACTIONS and not isinstance(r.event, ReferralRequested)
-        }
+        requested: set[uuid.UUID] = set()
+        wanted: set[str] = set()
+        for recorded in page:
+            kind = type(recorded.event)
+            if kind in REFERRAL_ACTIONS:
+                referral_id = recorded.event.referral_id  # type: ignore[attr-defined]
+                if kind is ReferralRequested:
+                    requested.add(referral_id)
+                elif referral_id not in requested:
+                    wanted.add(str(referral_id))
         if not wanted:
             return {}
+        if conn.dialect.name == "postgresql":
+            driver = await postgres_driver(conn)
+            rows = await driver.fetch(_REQUESTS_OF, list(wanted))
+            return {uuid.UUID(rid): main for rid, main in rows}
         query = select(audit_trail.c.resource_id, audit_trail.c.hoofd_object).where(
-            and_(
-                audit_trail.c.resource == "verwijzing",
-                audit_trail.c.actie == "aanmaken",
-                audit_trail.c.resource_id.in_(wanted),
-            )
+            _REQUEST_ROWS, audit_trail.c.resource_id.in_(wanted)
         )
         return {uuid.UUID(rid): main for rid, main in (await conn.execute(query)).all()}
+
+
+_REQUESTS_OF: Final = (
+    "SELECT t.resource_id, t.hoofd_object FROM unnest($1::text[]) AS k(id) "
+    "JOIN audit_trail AS t ON t.resource_id = k.id "
+    "WHERE t.resource = 'verwijzing' AND t.actie = 'aanmaken'"
+)
+"""A referral's request row by its id: a probe of ``ix_audit_trail_referral_requests``."""
 
 
 @dataclass(frozen=True)

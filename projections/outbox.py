@@ -20,11 +20,13 @@ whether a worker has it now) and
 ``outbox_signals`` (signal → partner, the partner's signaalId, case).
 
 A page of events is applied at once (``apply_batch``): the helper rows the page needs are
-read with one query per table and kind of key (``IN`` lists of at most 500 ids), the page is
-folded in memory by plain functions over plain rows, and the changed helper rows and the new
-messages are written with one bulk statement per table, in the transaction that also moves the
-checkpoint. ``apply`` is ``apply_batch`` of one event; either way the rows, their order and
-their message ids are those of applying the events one by one. A partner's signals get their
+read with one query per table and kind of key (on PostgreSQL a join on the unnested ids; on
+SQLite ``IN`` lists of at most 500 ids), the page is folded in memory by plain functions over
+plain rows (dispatched on the event's exact type), and the changed helper rows and the new
+messages are written with one bulk statement per table (on PostgreSQL straight to asyncpg,
+one array per column), in the transaction that also moves the checkpoint. ``apply`` is
+``apply_batch`` of one event; either way the rows, their order and their message ids are
+those of applying the events one by one. A partner's signals get their
 feedback in the order of (partner, the partner's signaalId), compared by code point.
 
 Idempotent: a row's ``message_id`` is derived from the event (and the signal), and a second
@@ -35,7 +37,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -55,7 +57,6 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy import Uuid as SqlUuid
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -71,6 +72,7 @@ from events.catalogue.referrals import (
 from events.catalogue.signals import SignalReceived
 from events.catalogue.vocabulary import Outcome
 from events.envelope import RecordedEvent
+from projections.postgres import postgres_driver
 
 HUB_SOURCE: Final = "urn:nl:signaalhub"
 REFERRAL_REQUESTED: Final = "nl.signaalhub.verwijzing.aangevraagd"
@@ -138,6 +140,7 @@ outbox_signals = Table(
     Column("case_id", SqlUuid(), nullable=True),
 )
 Index("ix_outbox_signals_case_id", outbox_signals.c.case_id)
+Index("ix_outbox_referrals_case_id", outbox_referrals.c.case_id)  # migration 0013
 Index("ix_outbox_unpublished", outbox.c.published_at, outbox.c.id)
 
 
@@ -246,31 +249,27 @@ def needed_keys(page: Iterable[RecordedEvent]) -> PageKeys:
     attached: set[uuid.UUID] = set()
     requested: set[uuid.UUID] = set()
     for recorded in page:
-        event = recorded.event
-        match event:
-            case SignalReceived():
-                signal_ids.add(event.signal_id)
-            case CaseOpened():
-                signal_ids.add(event.first_signal_id)
-            case SignalAttachedToCase():
-                signal_ids.add(event.signal_id)
+        event: Any = recorded.event
+        kind = type(event)  # by exact type: pydantic's isinstance checks cost more
+        if kind is SignalReceived or kind is SignalAttachedToCase:
+            signal_ids.add(event.signal_id)
+            if kind is SignalAttachedToCase:
                 attached.add(event.case_id)
-            case ReferralRequested():
-                referral_ids.add(event.referral_id)
-                requested.add(event.case_id)
-            case (
-                ReferralRerouted()
-                | ReferralCancelled()
-                | ReferralReleased()
-                | ReferralClaimed()
-                | ReferralClosed()
-            ):
-                referral_ids.add(event.referral_id)
-            case _:
-                pass
+        elif kind is CaseOpened:
+            signal_ids.add(event.first_signal_id)
+        elif kind is ReferralRequested:
+            referral_ids.add(event.referral_id)
+            requested.add(event.case_id)
+        elif kind in _REFERRAL_CHANGES:
+            referral_ids.add(event.referral_id)
     return PageKeys(
         frozenset(referral_ids), frozenset(signal_ids), frozenset(attached), frozenset(requested)
     )
+
+
+_REFERRAL_CHANGES: Final = frozenset(
+    {ReferralRerouted, ReferralCancelled, ReferralReleased, ReferralClaimed, ReferralClosed}
+)
 
 
 @dataclass
@@ -354,55 +353,77 @@ PICKED_UP: Final[Mapping[str, bool]] = MappingProxyType({"opgepakt": True})
 
 
 def fold(state: OutboxState, recorded: RecordedEvent) -> None:
-    """Apply one event to the state: its helper rows and its messages."""
-    event = recorded.event
-    match event:
-        case SignalReceived():
-            state.remember_signal(
-                event.signal_id, partner=(event.partner_id, event.partner_signal_id)
-            )
-        case CaseOpened():
-            state.remember_signal(event.first_signal_id, case_id=event.case_id)
-        case SignalAttachedToCase():
-            state.remember_signal(event.signal_id, case_id=event.case_id)
-            # A signal that joins a case a worker already has (the case stays with its team):
-            # its partner hears "picked up" at once, as the others did at the claim.
-            for referral_id in state.claimed_referrals_of(event.case_id):
-                state.add_all(
-                    feedback(
-                        state,
-                        recorded,
-                        referral_id,
-                        PICKED_UP,
-                        key="opgepakt",
-                        only=event.signal_id,
-                    )
-                )
-        case ReferralRequested():
-            state.request(ReferralRow(event.referral_id, event.case_id, event.project, event.team))
-            state.add(requested(recorded, event))
-        case ReferralRerouted():
-            state.set_claimed(event.referral_id, claimed=False)
-            state.add(rerouted(recorded, event, state.referrals.get(event.referral_id)))
-        case ReferralCancelled():
-            state.set_claimed(event.referral_id, claimed=False)
-            state.add(cancelled(recorded, event, state.referrals.get(event.referral_id)))
-        case ReferralReleased():
-            state.set_claimed(event.referral_id, claimed=False)
-        case ReferralClaimed():
-            state.set_claimed(event.referral_id, claimed=True)
-            # One "picked up" per signal and referral (the message id): a re-claim after a
-            # release is not news to the partner.
-            state.add_all(feedback(state, recorded, event.referral_id, PICKED_UP, key="opgepakt"))
-        case ReferralClosed():
-            state.set_claimed(event.referral_id, claimed=False)
-            answer = {
-                "opgepakt": event.outcome not in NOT_PICKED_UP,
-                "hulpGeaccepteerd": event.outcome in HELP_ACCEPTED,
-            }
-            state.add_all(feedback(state, recorded, event.referral_id, answer, key="afgesloten"))
-        case _:
-            return
+    """Apply one event to the state: its helper rows and its messages. Events of other kinds
+    are skipped by one dict lookup on their exact type."""
+    handler = _FOLDS.get(type(recorded.event))
+    if handler is not None:
+        handler(state, recorded, recorded.event)
+
+
+def _signal_received(state: OutboxState, recorded: RecordedEvent, event: Any) -> None:
+    state.remember_signal(event.signal_id, partner=(event.partner_id, event.partner_signal_id))
+
+
+def _case_opened(state: OutboxState, recorded: RecordedEvent, event: Any) -> None:
+    state.remember_signal(event.first_signal_id, case_id=event.case_id)
+
+
+def _signal_attached(state: OutboxState, recorded: RecordedEvent, event: Any) -> None:
+    state.remember_signal(event.signal_id, case_id=event.case_id)
+    # A signal that joins a case a worker already has (the case stays with its team):
+    # its partner hears "picked up" at once, as the others did at the claim.
+    for referral_id in state.claimed_referrals_of(event.case_id):
+        state.add_all(
+            feedback(state, recorded, referral_id, PICKED_UP, key="opgepakt", only=event.signal_id)
+        )
+
+
+def _referral_requested(state: OutboxState, recorded: RecordedEvent, event: Any) -> None:
+    state.request(ReferralRow(event.referral_id, event.case_id, event.project, event.team))
+    state.add(requested(recorded, event))
+
+
+def _referral_rerouted(state: OutboxState, recorded: RecordedEvent, event: Any) -> None:
+    state.set_claimed(event.referral_id, claimed=False)
+    state.add(rerouted(recorded, event, state.referrals.get(event.referral_id)))
+
+
+def _referral_cancelled(state: OutboxState, recorded: RecordedEvent, event: Any) -> None:
+    state.set_claimed(event.referral_id, claimed=False)
+    state.add(cancelled(recorded, event, state.referrals.get(event.referral_id)))
+
+
+def _referral_released(state: OutboxState, recorded: RecordedEvent, event: Any) -> None:
+    state.set_claimed(event.referral_id, claimed=False)
+
+
+def _referral_claimed(state: OutboxState, recorded: RecordedEvent, event: Any) -> None:
+    state.set_claimed(event.referral_id, claimed=True)
+    # One "picked up" per signal and referral (the message id): a re-claim after a
+    # release is not news to the partner.
+    state.add_all(feedback(state, recorded, event.referral_id, PICKED_UP, key="opgepakt"))
+
+
+def _referral_closed(state: OutboxState, recorded: RecordedEvent, event: Any) -> None:
+    state.set_claimed(event.referral_id, claimed=False)
+    answer = {
+        "opgepakt": event.outcome not in NOT_PICKED_UP,
+        "hulpGeaccepteerd": event.outcome in HELP_ACCEPTED,
+    }
+    state.add_all(feedback(state, recorded, event.referral_id, answer, key="afgesloten"))
+
+
+_FOLDS: Final[dict[type, Callable[[OutboxState, RecordedEvent, Any], None]]] = {
+    SignalReceived: _signal_received,
+    CaseOpened: _case_opened,
+    SignalAttachedToCase: _signal_attached,
+    ReferralRequested: _referral_requested,
+    ReferralRerouted: _referral_rerouted,
+    ReferralCancelled: _referral_cancelled,
+    ReferralReleased: _referral_released,
+    ReferralClaimed: _referral_claimed,
+    ReferralClosed: _referral_closed,
+}
 
 
 def message(
@@ -548,12 +569,25 @@ def _chunks(ids: Iterable[uuid.UUID]) -> Iterator[list[uuid.UUID]]:
 async def _rows_where(
     conn: AsyncConnection, table: Table, key: str, ids: Iterable[uuid.UUID]
 ) -> list[Any]:
-    """The rows of ``table`` whose ``key`` is one of ``ids``, in the table's own order."""
+    """The rows of ``table`` whose ``key`` is one of ``ids``, by ``key``."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return []
+    if conn.dialect.name == "postgresql":
+        # One query whatever the number of ids, joined on the unnested ids so the planner
+        # probes the index rather than scanning the table.
+        driver = await postgres_driver(conn)
+        primary = table.primary_key.columns.values()[0].name
+        query = (
+            f"SELECT t.* FROM unnest($1::uuid[]) AS k(id) JOIN {table.name} AS t "
+            f"ON t.{key} = k.id ORDER BY t.{key}, t.{primary}"
+        )
+        return list(await driver.fetch(query, wanted))
     column = table.c[key]
     found: list[Any] = []
-    for chunk in _chunks(sorted(set(ids))):
+    for chunk in _chunks(wanted):
         result = await conn.execute(select(table).where(column.in_(chunk)))
-        found.extend(result.all())
+        found.extend(row._mapping for row in result.all())
     return found
 
 
@@ -564,22 +598,59 @@ async def load_state(conn: AsyncConnection, keys: PageKeys) -> OutboxState:
     referral_rows += await _rows_where(conn, outbox_referrals, "case_id", keys.attached_cases)
     for row in referral_rows:
         state.known_referral(
-            ReferralRow(row.referral_id, row.case_id, row.project, row.team, bool(row.claimed))
+            ReferralRow(
+                row["referral_id"],
+                row["case_id"],
+                row["project"],
+                row["team"],
+                bool(row["claimed"]),
+            )
         )
-    cases = keys.attached_cases | keys.requested_cases | {r.case_id for r in referral_rows}
+    cases = keys.attached_cases | keys.requested_cases | {r["case_id"] for r in referral_rows}
     signal_rows = await _rows_where(conn, outbox_signals, "signal_id", keys.signal_ids)
     signal_rows += await _rows_where(conn, outbox_signals, "case_id", cases)
     for row in signal_rows:
         state.known_signal(
-            SignalRow(row.signal_id, row.partner_id, row.partner_signal_id, row.case_id)
+            SignalRow(row["signal_id"], row["partner_id"], row["partner_signal_id"], row["case_id"])
         )
     return state
 
 
 async def save_state(conn: AsyncConnection, state: OutboxState) -> None:
     """The changed helper rows (one upsert per table) and the new messages (one insert)."""
-    insert = postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert
     referrals = [state.referrals[r] for r in state.changed_referrals]
+    signals = [state.signals[s] for s in state.changed_signals]
+    now = datetime.now(UTC)
+    if conn.dialect.name == "postgresql":
+        driver = await postgres_driver(conn)
+        if referrals:
+            await driver.execute(
+                _UPSERT_REFERRALS,
+                [r.referral_id for r in referrals],
+                [r.case_id for r in referrals],
+                [r.project for r in referrals],
+                [r.team for r in referrals],
+                [r.claimed for r in referrals],
+            )
+        if signals:
+            await driver.execute(
+                _UPSERT_SIGNALS,
+                [s.signal_id for s in signals],
+                [s.partner_id for s in signals],
+                [s.partner_signal_id for s in signals],
+                [s.case_id for s in signals],
+            )
+        if state.messages:
+            messages = state.messages.values()
+            await driver.execute(
+                _INSERT_MESSAGES,
+                [m.message_id for m in messages],
+                [m.subject for m in messages],
+                [m.body for m in messages],
+                now,
+            )
+        return
+    insert = sqlite_insert
     if referrals:
         upsert = insert(outbox_referrals)
         await conn.execute(
@@ -597,7 +668,6 @@ async def save_state(conn: AsyncConnection, state: OutboxState) -> None:
                 for r in referrals
             ],
         )
-    signals = [state.signals[s] for s in state.changed_signals]
     if signals:
         upsert = insert(outbox_signals)
         await conn.execute(
@@ -620,7 +690,6 @@ async def save_state(conn: AsyncConnection, state: OutboxState) -> None:
             ],
         )
     if state.messages:
-        now = datetime.now(UTC)
         # In the order made, so the ids (the relay's order) follow the log; a message already
         # in the table (the same event applied again) is skipped.
         await conn.execute(
@@ -637,3 +706,24 @@ async def save_state(conn: AsyncConnection, state: OutboxState) -> None:
                 for m in state.messages.values()
             ],
         )
+
+
+# PostgreSQL: one statement per table and page, the rows as one array per column.
+_UPSERT_REFERRALS: Final = (
+    "INSERT INTO outbox_referrals (referral_id, case_id, project, team, claimed) "
+    "SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::boolean[]) "
+    "ON CONFLICT (referral_id) DO UPDATE SET claimed = EXCLUDED.claimed"
+)
+_UPSERT_SIGNALS: Final = (
+    "INSERT INTO outbox_signals (signal_id, partner_id, partner_signal_id, case_id) "
+    "SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[]) "
+    "ON CONFLICT (signal_id) DO UPDATE SET partner_id = EXCLUDED.partner_id, "
+    "partner_signal_id = EXCLUDED.partner_signal_id, case_id = EXCLUDED.case_id"
+)
+_INSERT_MESSAGES: Final = (
+    # ORDER BY the array index: the ids (the relay's order) follow the order made.
+    "INSERT INTO outbox (message_id, subject, body, created_at, published_at, attempts) "
+    "SELECT m, s, b, $4, NULL, 0 "
+    "FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS t(m, s, b, n) "
+    "ORDER BY n ON CONFLICT (message_id) DO NOTHING"
+)

@@ -47,7 +47,7 @@ from sqlalchemy.types import TypeEngine
 
 from events.catalogue.vocabulary import Outcome
 from events.envelope import RecordedEvent
-from events.store.recorders import PostgresRecorder, _driver
+from projections.postgres import postgres_driver
 from services.reports.facts import (
     CaseFacts,
     ReferralRecord,
@@ -293,12 +293,6 @@ def _chunks(ids: Iterable[uuid.UUID], size: int) -> Iterator[list[uuid.UUID]]:
             chunk = []
     if chunk:
         yield chunk
-
-
-async def postgres_driver(conn: AsyncConnection) -> Any:
-    """The asyncpg connection under ``conn``, inside the transaction ``conn`` began."""
-    await PostgresRecorder._in_transaction(conn)
-    return await _driver(conn)
 
 
 async def rows_by_id(

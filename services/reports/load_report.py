@@ -28,12 +28,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from events.catalogue.vocabulary import Outcome
 from events.store import SqlEventStore
 from projections.checkpoints import read_checkpoint
+from projections.postgres import postgres_driver
 from projections.report_facts import (
     REFERRAL_SPAN,
     ReportFactsProjection,
     StoredRow,
     case_of,
-    postgres_driver,
     report_cases,
     report_referrals,
     report_signals,
