@@ -7,7 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from events.envelope import AppendResult, ExpectedVersion, StreamAppend, StreamState
+from events.envelope import (
+    EMPTY_METADATA,
+    AppendResult,
+    ExpectedVersion,
+    NewEvent,
+    StreamAppend,
+    StreamState,
+)
 from events.errors import ConcurrencyError, EventIdConflictError
 
 EventRow = tuple[uuid.UUID, str, int, str, int, str, str, datetime]
@@ -52,7 +59,6 @@ def plan_appends(
             continue
         check_expected(item.stream_id, item.expected_version, current)
         for offset, new in enumerate(item.events, start=1):
-            metadata = new.metadata.model_dump_json(exclude_none=True)
             rows.append(
                 (
                     new.event_id,
@@ -61,7 +67,7 @@ def plan_appends(
                     new.event.event_type,
                     new.event.schema_version,
                     new.event.model_dump_json(),
-                    metadata,
+                    metadata_json(new),
                     now,
                 )
             )
@@ -70,6 +76,13 @@ def plan_appends(
             AppendResult(item.stream_id, current + len(item.events), len(item.events), False)
         )
     return AppendPlan(rows, results)
+
+
+def metadata_json(new: NewEvent) -> str:
+    """The stored metadata; most events carry none, so skip serialising the empty model."""
+    if new.metadata is EMPTY_METADATA:
+        return EMPTY_METADATA_JSON
+    return new.metadata.model_dump_json(exclude_none=True)
 
 
 def _is_duplicate(item: StreamAppend, stored: dict[uuid.UUID, str]) -> bool:

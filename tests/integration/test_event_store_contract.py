@@ -288,3 +288,32 @@ async def test_recorded_at_comes_from_the_stores_clock(store: SqlEventStore) -> 
     recorded = [e for e in await store.read_all() if e.stream_id.startswith("clocked-")]
     assert len(recorded) == 3
     assert {e.recorded_at for e in recorded} == {moment}
+
+
+async def test_a_retry_inside_a_unit_of_work_keeps_the_appends_before_and_after_it(
+    store: SqlEventStore,
+) -> None:
+    stored = counted(1)
+    await store.append("s", [stored], StreamState.NO_STREAM)
+    async with store.unit_of_work() as uow:
+        before = await uow.append("before", [counted(2)], StreamState.NO_STREAM)
+        retry = await uow.append("s", [stored], StreamState.NO_STREAM)
+        after = await uow.append("after", [counted(3)], StreamState.NO_STREAM)
+
+    assert (before.appended, retry.duplicate, after.appended) == (1, True, 1)
+    assert [r.stream_id for r in await store.read_all()] == ["s", "before", "after"]
+
+
+async def test_a_lone_append_waits_for_a_writing_unit_of_work_then_follows_it(
+    store: SqlEventStore,
+) -> None:
+    async with store.unit_of_work() as uow:
+        await uow.append("first", [counted(1)], StreamState.NO_STREAM)
+        lone = asyncio.create_task(store.append("second", [counted(2)], StreamState.NO_STREAM))
+        await asyncio.sleep(0.3)
+        assert not lone.done()  # it waits for the write lock instead of failing or overtaking
+
+    result = await asyncio.wait_for(lone, timeout=10)
+
+    assert result.appended == 1
+    assert [r.stream_id for r in await store.read_all()] == ["first", "second"]

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from events.envelope import StreamState
+from events.envelope import StreamAppend, StreamState
 from events.store import SqlEventStore
 from tests.support.events import counted
 
@@ -65,6 +65,65 @@ async def test_follower_sees_every_event_once_in_position_order_while_8_writers_
         f"the follower missed {len(written - set(seen_ids))} committed events"
     )
     assert seen_positions == sorted(seen_positions)
+
+
+async def test_lone_appends_from_several_hubs_race_for_the_same_streams_without_gaps(
+    postgres_store: SqlEventStore,
+) -> None:
+    """Lone appends (no unit of work) from four stores, each with its own writer connection
+    as four hub processes would have, to a few shared streams with any version and in
+    multi-stream calls: every event lands once, each stream's versions are 1..n without a
+    hole, and a follower still sees everything in position order."""
+    hubs = [SqlEventStore(postgres_store.engine, postgres_store.registry) for _ in range(4)]
+    seen: list[int] = []
+    done = asyncio.Event()
+
+    async def follow() -> None:
+        position = 0
+        while True:
+            page = await postgres_store.read_all(after=position, limit=5)
+            for recorded in page:
+                seen.append(recorded.position)
+                position = recorded.position
+            if not page:
+                if done.is_set() and position == await postgres_store.last_position():
+                    return
+                await asyncio.sleep(0)
+
+    async def append_lonely(hub: SqlEventStore, number: int) -> int:
+        written = 0
+        for n in range(25):
+            shared = f"shared-{n % 3}"
+            if n % 4 == 0:
+                await hub.append_many(
+                    [
+                        StreamAppend(shared, [counted(number * 100 + n)]),
+                        StreamAppend(f"own-{number}-{n}", [counted(n)], StreamState.NO_STREAM),
+                    ]
+                )
+                written += 2
+            else:
+                await hub.append(shared, [counted(number * 100 + n)], StreamState.ANY)
+                written += 1
+        return written
+
+    follower = asyncio.create_task(follow())
+    try:
+        counts = await asyncio.gather(*(append_lonely(hub, i) for i, hub in enumerate(hubs)))
+    finally:
+        for hub in hubs:
+            await hub.close(dispose_engine=False)
+    done.set()
+    await asyncio.wait_for(follower, timeout=60)
+
+    assert len(seen) == sum(counts) == len(set(seen))
+    assert seen == sorted(seen)
+    shared = 0
+    for stream in ("shared-0", "shared-1", "shared-2"):
+        versions = [r.stream_version for r in await postgres_store.read_stream(stream)]
+        assert versions == list(range(1, len(versions) + 1))
+        shared += len(versions)
+    assert shared == 4 * 25
 
 
 async def test_subscription_wakes_on_a_commit_from_another_engine(
