@@ -464,6 +464,11 @@ def _uuid_from_hex(digits: str) -> uuid.UUID:
 
 
 def _sqlite_select(db: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> list[RawRow]:
+    with paused_garbage_collection():
+        return _sqlite_rows(db, sql, params)
+
+
+def _sqlite_rows(db: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> list[RawRow]:
     from_iso = datetime.fromisoformat
     return [
         (
