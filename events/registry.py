@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
+
+from pydantic import TypeAdapter
 
 from events.base import DomainEvent
 from events.errors import UnknownEventTypeError, UpcastError
@@ -24,6 +26,7 @@ class EventRegistry:
     def __init__(self) -> None:
         self._classes: dict[str, type[DomainEvent]] = {}
         self._upcasters: dict[tuple[str, int], Upcaster] = {}
+        self._list_adapters: dict[type[DomainEvent], TypeAdapter[list[Any]]] = {}
 
     def register(self, cls: E) -> E:
         name = cls.event_type
@@ -68,6 +71,24 @@ class EventRegistry:
                 raise UpcastError(f"no upcaster for {event_type} from v{version} to v{version + 1}")
             data = step(data)
         return cls.model_validate(data)
+
+    def decode_many(
+        self, event_type: str, schema_version: int, payloads: Sequence[str]
+    ) -> list[DomainEvent]:
+        """``decode`` of many payloads of one type and version, in order.
+
+        Current payloads are validated as one JSON array in a single call into pydantic's
+        core instead of one call each: the same validation, less overhead per event, which
+        is what reading the log in pages spends most of its time on.
+        """
+        cls = self.event_class(event_type)
+        if schema_version != cls.schema_version or len(payloads) < 2:
+            return [self.decode(event_type, schema_version, p) for p in payloads]
+        adapter = self._list_adapters.get(cls)
+        if adapter is None:
+            adapter = self._list_adapters[cls] = TypeAdapter(list[cls])  # type: ignore[valid-type]
+        decoded: list[DomainEvent] = adapter.validate_json("[" + ",".join(payloads) + "]")
+        return decoded
 
 
 catalogue = EventRegistry()

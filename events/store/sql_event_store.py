@@ -33,6 +33,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from events.base import DomainEvent
 from events.envelope import (
     EMPTY_METADATA,
     AppendResult,
@@ -220,13 +221,29 @@ class SqlEventStore:
             return int((await conn.execute(query)).scalar_one())
 
     def _decode(self, rows: list[RawRow]) -> list[RecordedEvent]:
-        decode = self.registry.decode
         make = RecordedEvent._make
         with paused_garbage_collection():
+            events = self._decode_payloads(rows)
             return [
-                make((p, s, v, i, t, sv, decode(t, sv, payload), _metadata(m), at))
-                for p, s, v, i, t, sv, payload, m, at in rows
+                make((p, s, v, i, t, sv, event, _metadata(m), at))
+                for (p, s, v, i, t, sv, _, m, at), event in zip(rows, events, strict=True)
             ]
+
+    def _decode_payloads(self, rows: list[RawRow]) -> list[DomainEvent]:
+        """The payloads of ``rows`` decoded in row order, each type's in one batch."""
+        by_type: dict[tuple[str, int], list[int]] = {}
+        for index, row in enumerate(rows):
+            by_type.setdefault((row[4], row[5]), []).append(index)
+        if len(by_type) == 1:
+            [(event_type, schema_version)] = by_type
+            return self.registry.decode_many(event_type, schema_version, [r[6] for r in rows])
+        events: list[DomainEvent] = [None] * len(rows)  # type: ignore[list-item]
+        for (event_type, schema_version), indexes in by_type.items():
+            payloads = [rows[i][6] for i in indexes]
+            decoded = self.registry.decode_many(event_type, schema_version, payloads)
+            for index, event in zip(indexes, decoded, strict=True):
+                events[index] = event
+        return events
 
     # -- following -------------------------------------------------------------------------
 

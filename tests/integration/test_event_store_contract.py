@@ -317,3 +317,29 @@ async def test_a_lone_append_waits_for_a_writing_unit_of_work_then_follows_it(
 
     assert result.appended == 1
     assert [r.stream_id for r in await store.read_all()] == ["first", "second"]
+
+
+async def test_a_page_of_mixed_event_types_reads_back_in_position_order(
+    store: SqlEventStore,
+) -> None:
+    things = [
+        ThingHappened(
+            thing_id=uuid.uuid4(),
+            amount=Decimal(n),
+            on=date(2026, 1, 1 + n),
+            at=datetime(2026, 1, 1, n, tzinfo=UTC),
+            colour=Colour.RED,
+        )
+        for n in range(3)
+    ]
+    async with store.unit_of_work() as uow:
+        for n, thing in enumerate(things):
+            await uow.append(f"mixed-{n}", [counted(n), NewEvent(thing), counted(10 + n)])
+
+    events = [r.event for r in await store.read_all(limit=100)]
+
+    assert events == [
+        e
+        for n, thing in enumerate(things)
+        for e in (Counted(number=n), thing, Counted(number=10 + n))
+    ]

@@ -113,3 +113,30 @@ def test_events_are_immutable_and_strict() -> None:
         event.number = 2  # type: ignore[misc]
     with pytest.raises(ValueError, match="Extra inputs"):
         Counted(number=1, extra=True)  # type: ignore[call-arg]
+
+
+def test_decode_many_gives_what_decode_gives_one_by_one_for_current_and_old_payloads() -> None:
+    _, new = old_and_new_registries()
+    current = [
+        '{"amount": "12.30", "partner_type": "Huur"}',
+        '{"amount": "0.01", "partner_type": "Water"}',
+        '{"amount": "999", "partner_type": "Energie"}',
+    ]
+    old_payloads = ['{"amount_cents": 5}', '{"amount_cents": 123456}']
+
+    assert new.decode_many("ArrearsRecorded", 2, current) == [
+        new.decode("ArrearsRecorded", 2, p) for p in current
+    ]
+    assert new.decode_many("ArrearsRecorded", 1, old_payloads) == [
+        new.decode("ArrearsRecorded", 1, p) for p in old_payloads
+    ]
+
+
+def test_decode_many_refuses_a_payload_that_does_not_fit_the_model() -> None:
+    _, new = old_and_new_registries()
+    with pytest.raises(ValueError, match="partner_type"):
+        new.decode_many(
+            "ArrearsRecorded",
+            2,
+            ['{"amount": "1", "partner_type": "Huur"}', '{"amount": "2"}'],
+        )
