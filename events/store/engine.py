@@ -33,6 +33,7 @@ def _sqlite_engine(url: str, **kwargs: Any) -> AsyncEngine:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     # The store's lone appends may run on the event loop's thread instead of aiosqlite's
     # worker (see SqliteRecorder); every call on a connection is still awaited in turn.
+    # SQLAlchemy already defaults to this for database files; said here for all of them.
     kwargs.setdefault("connect_args", {}).setdefault("check_same_thread", False)
     engine = create_async_engine(url, **kwargs)
 

@@ -301,7 +301,7 @@ class SqliteRecorder:
         now = self.clock()
         try:
             plan = _sqlite_append_if_unlocked(aio._conn, appends, now)
-        except _WriteLockTakenError:
+        except _WorkerThreadNeededError:
             plan = await aio._execute(_sqlite_append_transaction, aio._conn, appends, now)
         return plan.results
 
@@ -341,8 +341,10 @@ _INSERT = (
 )
 
 
-class _WriteLockTakenError(Exception):
-    """Another connection holds SQLite's write lock: wait for it off the event loop."""
+class _WorkerThreadNeededError(Exception):
+    """The append must run on aiosqlite's worker thread: another connection holds the write
+    lock (wait for it off the event loop), or the connection was opened by an engine that
+    did not allow other threads (``check_same_thread``)."""
 
 
 def _sqlite_append(
@@ -423,14 +425,17 @@ def _sqlite_append_if_unlocked(
     db: sqlite3.Connection, appends: Sequence[StreamAppend], now: datetime
 ) -> AppendPlan:
     """``_sqlite_append_transaction`` if the write lock is free now; raises
-    ``_WriteLockTakenError`` instead of waiting for it."""
-    db.execute("PRAGMA busy_timeout=0")
+    ``_WorkerThreadNeededError`` instead of waiting for it."""
+    try:
+        db.execute("PRAGMA busy_timeout=0")
+    except sqlite3.ProgrammingError as error:
+        raise _WorkerThreadNeededError from error
     try:
         db.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError as error:
         if getattr(error, "sqlite_errorname", "") != "SQLITE_BUSY" or db.in_transaction:
             raise
-        raise _WriteLockTakenError from error
+        raise _WorkerThreadNeededError from error
     finally:
         db.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     return _sqlite_append_and_commit(db, appends, now)
