@@ -9,7 +9,8 @@ back to ``requested`` (its contact attempts stay, so a re-claim goes straight to
 ``in_progress``); a reroute or cancel ends the row, and routing places a new referral in the
 target queue under its own id.
 
-Writes are plain INSERT and UPDATE statements that run on SQLite and PostgreSQL alike. The
+Writes are one INSERT and one UPDATE per page: on PostgreSQL sent straight to asyncpg with one
+array per column (``unnest``), on SQLite through SQLAlchemy. The
 runner applies each event once, but ``apply`` is also safe against a replay: an update only
 touches a row whose ``updated_position`` is below the event's position, and a second
 ``ReferralRequested`` for a known referral is ignored.
@@ -58,6 +59,7 @@ from events.envelope import RecordedEvent
 from events.store import SqlEventStore
 from events.store.schema import events_table
 from projections.checkpoints import read_checkpoint
+from projections.postgres import postgres_driver
 from projections.runner import ProjectionRunner
 from services.referrals.lifecycle import ReferralState
 
@@ -114,9 +116,10 @@ class ReferralQueueProjection:
 
     async def apply_batch(self, conn: AsyncConnection, page: Sequence[RecordedEvent]) -> None:
         """Fold the page into the affected rows in memory, then write them: one SELECT for
-        the rows the page touches, one INSERT for new referrals and one executemany UPDATE
-        for changed ones, however many events the page holds."""
-        relevant = [r for r in page if isinstance(r.event, REFERRAL_EVENTS)]
+        the rows the page touches, one INSERT for new referrals and one UPDATE for changed
+        ones (on PostgreSQL straight to asyncpg, one array per column; on SQLite an
+        executemany), however many events the page holds."""
+        relevant = [r for r in page if type(r.event) in _REFERRAL_TYPES]
         if not relevant:
             return
         ids = list(dict.fromkeys(r.event.referral_id for r in relevant))  # type: ignore[attr-defined]
@@ -129,6 +132,13 @@ class ReferralQueueProjection:
                 rows[referral_id] = after
         new = [row for key, row in rows.items() if key not in stored]
         changed = [row for key, row in rows.items() if key in stored and row != stored[key]]
+        if conn.dialect.name == "postgresql":
+            driver = await postgres_driver(conn)
+            if new:
+                await driver.execute(_INSERT, *_columns(new, _COLUMNS))
+            if changed:
+                await driver.execute(_UPDATE, *_columns(changed, ("referral_id", *UPDATABLE)))
+            return
         if new:
             await conn.execute(insert(referral_queue), new)
         if changed:
@@ -149,6 +159,8 @@ REFERRAL_EVENTS: Final = (
     ReferralRerouted,
     ReferralCancelled,
 )
+_REFERRAL_TYPES: Final = frozenset(REFERRAL_EVENTS)
+"""Matched by exact type: pydantic's ``isinstance`` checks cost more than the fold."""
 UPDATABLE: Final = (
     "state",
     "claimed_by",
@@ -158,6 +170,40 @@ UPDATABLE: Final = (
     "updated_position",
     "next_due",
 )
+_COLUMNS: Final = tuple(c.name for c in referral_queue.columns)
+_TYPES: Final = {
+    "referral_id": "uuid",
+    "case_id": "uuid",
+    "project": "text",
+    "team": "text",
+    "state": "text",
+    "urgent": "boolean",
+    "requested_on": "date",
+    "first_contact_due": "date",
+    "closure_due": "date",
+    "claimed_by": "text",
+    "contact_attempts": "integer",
+    "reached": "boolean",
+    "outcome": "text",
+    "updated_position": "bigint",
+    "next_due": "date",
+}
+_INSERT: Final = (
+    f"INSERT INTO referral_queue ({', '.join(_COLUMNS)}) SELECT * FROM unnest("
+    + ", ".join(f"${n}::{_TYPES[c]}[]" for n, c in enumerate(_COLUMNS, start=1))
+    + ")"
+)
+_UPDATE: Final = (
+    "UPDATE referral_queue AS q SET "
+    + ", ".join(f"{c} = u.{c}" for c in UPDATABLE)
+    + " FROM unnest("
+    + ", ".join(f"${n}::{_TYPES[c]}[]" for n, c in enumerate(("referral_id", *UPDATABLE), 1))
+    + f") AS u(referral_id, {', '.join(UPDATABLE)}) WHERE q.referral_id = u.referral_id"
+)
+
+
+def _columns(rows: Sequence[dict[str, Any]], names: Sequence[str]) -> list[list[Any]]:
+    return [[row[name] for row in rows] for name in names]
 
 
 def next_due(contact_attempts: int, first_contact_due: date, closure_due: date) -> date:
@@ -231,6 +277,15 @@ async def _stored_rows(
     conn: AsyncConnection, ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, dict[str, Any]]:
     found: dict[uuid.UUID, dict[str, Any]] = {}
+    if conn.dialect.name == "postgresql":
+        driver = await postgres_driver(conn)
+        query = (
+            "SELECT q.* FROM unnest($1::uuid[]) AS k(id) "
+            "JOIN referral_queue AS q ON q.referral_id = k.id"
+        )
+        for record in await driver.fetch(query, ids):
+            found[record["referral_id"]] = dict(record)
+        return found
     for start in range(0, len(ids), 500):  # SQLite's bound-parameter limit
         chunk = ids[start : start + 500]
         result = await conn.execute(

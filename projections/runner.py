@@ -83,26 +83,57 @@ class ProjectionRunner:
         them instead of once each. One transaction per page takes every projection's lock
         (always in the same order, so two hubs cannot deadlock), applies to each projection
         the part of the page past its own checkpoint, and moves every checkpoint: still
-        exactly once per projection."""
+        exactly once per projection.
+
+        The next page is read ahead while this one is applied (on a connection of its own,
+        outside the transaction): decoding it overlaps with the database's work on this
+        page's writes. It is only a read of the log after a position; it is used when the
+        next transaction's checkpoints start there, and read again otherwise."""
         applied = {p.name: 0 for p in projections}
-        while True:
-            async with self.store.unit_of_work() as uow:
-                conn = uow.connection
-                positions: dict[str, int] = {}
-                for projection in sorted(projections, key=lambda p: p.name):
-                    await _lock(conn, projection.name)
-                    positions[projection.name] = await read_checkpoint(conn, projection.name)
-                start = min(positions.values())
-                page = await self.store.read_all(after=start, limit=self.batch_page_size)
-                for projection in projections:
-                    mine = [r for r in page if r.position > positions[projection.name]]
-                    if not mine:
-                        continue
-                    await projection.apply_batch(conn, mine)  # type: ignore[attr-defined]
-                    await write_checkpoint(conn, projection.name, mine[-1].position)
-                    applied[projection.name] += len(mine)
-            if len(page) < self.batch_page_size:
-                return applied
+        ahead: tuple[int, asyncio.Task[list[RecordedEvent]]] | None = None
+        try:
+            while True:
+                async with self.store.unit_of_work() as uow:
+                    conn = uow.connection
+                    positions: dict[str, int] = {}
+                    for projection in sorted(projections, key=lambda p: p.name):
+                        await _lock(conn, projection.name)
+                        positions[projection.name] = await read_checkpoint(conn, projection.name)
+                    start = min(positions.values())
+                    page = await self._page_after(start, ahead)
+                    ahead = None
+                    if len(page) == self.batch_page_size:
+                        ahead = (page[-1].position, asyncio.create_task(self._read(page)))
+                    for projection in projections:
+                        own = positions[projection.name]
+                        mine = page if own == start else [r for r in page if r.position > own]
+                        if not mine:
+                            continue
+                        await projection.apply_batch(conn, mine)  # type: ignore[attr-defined]
+                        await write_checkpoint(conn, projection.name, mine[-1].position)
+                        applied[projection.name] += len(mine)
+                if len(page) < self.batch_page_size:
+                    return applied
+        finally:
+            if ahead is not None:
+                ahead[1].cancel()
+                with suppress(asyncio.CancelledError, Exception):
+                    await ahead[1]
+
+    async def _read(self, page: Sequence[RecordedEvent]) -> list[RecordedEvent]:
+        return await self.store.read_all(after=page[-1].position, limit=self.batch_page_size)
+
+    async def _page_after(
+        self, start: int, ahead: tuple[int, asyncio.Task[list[RecordedEvent]]] | None
+    ) -> list[RecordedEvent]:
+        if ahead is not None:
+            after, task = ahead
+            if after == start:
+                return await task
+            task.cancel()
+            with suppress(asyncio.CancelledError, Exception):
+                await task
+        return await self.store.read_all(after=start, limit=self.batch_page_size)
 
     async def follow(self, stop: asyncio.Event | None = None) -> None:
         """Catch up, then apply new events as they are committed, until ``stop`` is set."""
