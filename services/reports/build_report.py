@@ -121,13 +121,31 @@ class ScopeArgs:
         return min(self.period.ends, self.reference_day)
 
 
+@dataclass(frozen=True)
+class Aggregates:
+    """Two figures whose facts reach far beyond the period, counted by the database instead
+    (``load_report`` on PostgreSQL), so that their facts need not be passed at all.
+
+    ``None`` means "count it from the facts passed", as ``build_report`` does without them.
+    Each is exactly what ``build_report`` would make of all the facts."""
+
+    capacity_taken: Mapping[str, int] | None = None
+    """Project → distinct households referred to it up to the period's end (any team),
+    for the projects with a configured capacity (a missing project: 0)."""
+    earlier_households: frozenset[uuid.UUID] | None = None
+    """Households with a signal received in the 12 months before the period began, out of
+    (at least) the households with a signal received in the period."""
+
+
 def build_report(
     referrals: Iterable[ReferralFacts],
     signals: Iterable[SignalFacts],
     config: ReportConfig,
     scope_args: ScopeArgs,
+    aggregates: Aggregates = Aggregates(),
 ) -> Report:
-    """Every figure of ``Report`` for the scope, from the facts (see the module docstring)."""
+    """Every figure of ``Report`` for the scope, from the facts (see the module docstring)
+    and, where given, the ``aggregates`` the database counted."""
     args = scope_args
     all_items = list(referrals)
     all_signals = list(signals)
@@ -148,8 +166,8 @@ def build_report(
         caseload=_caseloads(work, start, end),
         outcomes=_outcomes(closed),
         lead_times=_lead_times(work + [i for i in closed if i.kind == "case"], start, end),
-        signal_mix=_signal_mix(all_signals, work, config, args),
-        capacity=_capacity(all_items, config, args, end),
+        signal_mix=_signal_mix(all_signals, work, config, args, aggregates.earlier_households),
+        capacity=_capacity(all_items, config, args, end, aggregates.capacity_taken),
         caseload_over_time=_over_time(work, args),
     )
 
@@ -354,6 +372,7 @@ def _signal_mix(
     work: Sequence[ReferralFacts],
     config: ReportConfig,
     args: ScopeArgs,
+    earlier_households: frozenset[uuid.UUID] | None = None,
 ) -> SignalMix:
     start, end = args.period.starts, args.period_end
     in_period = [s for s in signals if _between(s.received_on, start, end)]
@@ -379,7 +398,11 @@ def _signal_mix(
         ),
         unique_households=len(partners_of),
         multi_signal_households=sum(1 for partners in partners_of.values() if len(partners) > 1),
-        repeat_households_12_months=_repeat_households(in_period, signals, start),
+        repeat_households_12_months=(
+            _repeat_households(in_period, signals, start)
+            if earlier_households is None
+            else len(partners_of.keys() & earlier_households)
+        ),
         resident_signals=residents,
     )
 
@@ -406,11 +429,19 @@ def twelve_months_before(day: date) -> date:
 
 
 def _capacity(
-    items: Sequence[ReferralFacts], config: ReportConfig, args: ScopeArgs, end: date
+    items: Sequence[ReferralFacts],
+    config: ReportConfig,
+    args: ScopeArgs,
+    end: date,
+    counted: Mapping[str, int] | None = None,
 ) -> list[CapacityUse]:
     result: list[CapacityUse] = []
     for project, capacity in sorted(config.capacities.items()):
         if args.project is not None and project != args.project:
+            continue
+        if counted is not None:
+            taken = counted.get(project, 0)
+            result.append(CapacityUse(project, capacity, taken, taken / capacity))
             continue
         taken = len(
             {

@@ -45,6 +45,7 @@ from services.clock import MUNICIPAL_TIME_ZONE
 from services.config_files import ConfigError, describe, load_toml
 from services.municipalities import Municipality
 from services.reports.build_report import (
+    Aggregates,
     ReportConfig,
     ScopeArgs,
     build_report,
@@ -117,7 +118,14 @@ async def load_report(
         args = _scope(request, config, today, generated_at, 0)
         async with store.engine.connect() as conn:
             position = await read_checkpoint(conn, projection.name)
-            referrals, signals = await read_facts(conn, args, config)
+            referrals, signals, aggregates = await read_facts(conn, args, config)
+        return build_report(
+            referrals,
+            signals,
+            config,
+            _scope(request, config, today, generated_at, position),
+            aggregates,
+        )
     return build_report(
         referrals, signals, config, _scope(request, config, today, generated_at, position)
     )
@@ -159,12 +167,126 @@ async def replay_until(
 
 async def read_facts(
     conn: AsyncConnection, args: ScopeArgs, config: ReportConfig
-) -> tuple[list[ReferralFacts], list[SignalFacts]]:
-    """The stored facts that the report of ``args`` can touch (a superset, in SQL)."""
+) -> tuple[list[ReferralFacts], list[SignalFacts], Aggregates]:
+    """The stored facts that the report of ``args`` can touch (a superset, in SQL), and on
+    PostgreSQL the aggregates counted there instead of from facts far outside the period."""
+    if conn.dialect.name == "postgresql":
+        referrals = await _postgres_referrals(conn, args)
+        referrals += await _case_closures(conn, args)
+        signals = await _period_signals(conn, args)
+        aggregates = Aggregates(
+            capacity_taken=await _postgres_capacity(conn, args, config),
+            earlier_households=await _postgres_earlier_households(conn, args),
+        )
+        return referrals, signals, aggregates
     referrals = await _referrals(conn, args, config)
     referrals += await _case_closures(conn, args)
     signals = await _signals(conn, args)
-    return referrals, signals
+    return referrals, signals, Aggregates()
+
+
+# PostgreSQL: the cases by primary key, one probe per referral (a LATERAL subquery with
+# LIMIT 1 is never flattened into a join the planner might answer with a scan of every case).
+_CASE_OF_REFERRAL: Final = (
+    "LEFT JOIN LATERAL (SELECT c.household_id, c.wijk, c.partner_types, "
+    "c.earliest_signal_date, c.received_on FROM report_cases AS c "
+    "WHERE c.case_id = r.case_id LIMIT 1) AS c ON true"
+)
+_REFERRAL_COLUMNS: Final = (
+    "r.referral_id, r.case_id, r.project, r.team, r.urgent, r.requested_on, "
+    "r.first_contact_due, r.closure_due, r.claimed_on, r.first_attempt_on, "
+    "r.first_reached_on, r.attempts, r.closed_on, r.outcome, r.ended_on, r.ended_how, "
+    "c.household_id, c.wijk, c.partner_types, c.earliest_signal_date, "
+    "c.received_on AS case_received_on"
+)
+
+
+async def _postgres_referrals(conn: AsyncConnection, args: ScopeArgs) -> list[ReferralFacts]:
+    """The relevant referrals of the scope with their cases' columns, in one query."""
+    # REFERRAL_SPAN's columns are the referral's only (the case's subquery has neither).
+    conditions = [f"{REFERRAL_SPAN} && daterange($1, $2, '[]')"]
+    params: list[Any] = [args.period.starts, args.period_end]
+    if args.project is not None:
+        params.append(args.project)
+        conditions.append(f"r.project = ${len(params)}")
+    if args.team is not None:
+        params.append(args.team)
+        conditions.append(f"r.team = ${len(params)}")
+    query = (
+        f"SELECT {_REFERRAL_COLUMNS} FROM report_referrals AS r {_CASE_OF_REFERRAL} "
+        f"WHERE {' AND '.join(conditions)}"
+    )
+    driver = await postgres_driver(conn)
+    return [_joined_row(row) for row in await driver.fetch(query, *params)]
+
+
+def _joined_row(row: StoredRow) -> ReferralFacts:
+    """A row of ``_postgres_referrals``: what ``facts.join`` makes of a referral and its
+    case (the case's columns are NULL when the read model has no case for it)."""
+    outcome = row["outcome"]
+    household = row["household_id"]
+    return ReferralFacts(
+        kind="referral",
+        referral_id=row["referral_id"],
+        case_id=row["case_id"],
+        household_id=household,
+        project=row["project"],
+        team=row["team"],
+        wijk=row["wijk"],
+        partner_types=split_partner_types(row["partner_types"]) if household else (),
+        earliest_signal_date=row["earliest_signal_date"],
+        received_on=row["case_received_on"],
+        urgent=row["urgent"],
+        requested_on=row["requested_on"],
+        first_contact_due=row["first_contact_due"],
+        closure_due=row["closure_due"],
+        claimed_on=row["claimed_on"],
+        first_attempt_on=row["first_attempt_on"],
+        first_reached_on=row["first_reached_on"],
+        attempts=row["attempts"],
+        closed_on=row["closed_on"],
+        outcome=_OUTCOMES[outcome] if outcome else None,
+        ended_on=row["ended_on"],
+        ended_how=row["ended_how"],
+    )
+
+
+_OUTCOMES: Final = {outcome.value: outcome for outcome in Outcome}
+
+
+async def _postgres_capacity(
+    conn: AsyncConnection, args: ScopeArgs, config: ReportConfig
+) -> dict[str, int]:
+    """``build_report``'s capacity count: distinct households (a referral without a case
+    counts as one more, as ``None`` would in a set) per project, up to the period's end."""
+    projects = [p for p in config.capacities if args.project in (None, p)]
+    if not projects:
+        return {}
+    query = (
+        "SELECT r.project, count(DISTINCT c.household_id) + "
+        "max(CASE WHEN c.household_id IS NULL THEN 1 ELSE 0 END) AS taken "
+        "FROM report_referrals AS r LEFT JOIN LATERAL (SELECT household_id FROM report_cases "
+        "AS c WHERE c.case_id = r.case_id LIMIT 1) AS c ON true "
+        "WHERE r.project = ANY($1::text[]) AND r.requested_on <= $2 GROUP BY r.project"
+    )
+    driver = await postgres_driver(conn)
+    rows = await driver.fetch(query, projects, args.period_end)
+    return {row["project"]: int(row["taken"]) for row in rows}
+
+
+async def _postgres_earlier_households(conn: AsyncConnection, args: ScopeArgs) -> frozenset[Any]:
+    """The households signalled in the period that also had a signal received in the 12
+    months before it began: one index probe per household of the period."""
+    start = args.period.starts
+    query = (
+        "SELECT p.household_id FROM (SELECT DISTINCT household_id FROM report_signals "
+        "WHERE received_on BETWEEN $1 AND $2) AS p CROSS JOIN LATERAL (SELECT 1 FROM "
+        "report_signals AS e WHERE e.household_id = p.household_id AND e.received_on >= $3 "
+        "AND e.received_on < $1 LIMIT 1) AS e"
+    )
+    driver = await postgres_driver(conn)
+    rows = await driver.fetch(query, start, args.period_end, twelve_months_before(start))
+    return frozenset(row["household_id"] for row in rows)
 
 
 def _relevant(args: ScopeArgs, dialect: str) -> Any:
@@ -247,15 +369,23 @@ async def _case_closures(conn: AsyncConnection, args: ScopeArgs) -> list[Referra
     return [case_closure(case_of(row)) for row in await _fetch(conn, query)]
 
 
+async def _period_signals(conn: AsyncConnection, args: ScopeArgs) -> list[SignalFacts]:
+    """The signals received in the period (of the scope's cases when filtered)."""
+    s = report_signals.c
+    query: Select[Any] = select(report_signals).where(
+        s.received_on.between(args.period.starts, args.period_end)
+    )
+    if args.project is not None or args.team is not None:
+        cases = select(report_referrals.c.case_id).where(_relevant(args, conn.dialect.name))
+        query = query.where(s.case_id.in_(cases))
+    return [signal_of(row) for row in await _fetch(conn, query)]
+
+
 async def _signals(conn: AsyncConnection, args: ScopeArgs) -> list[SignalFacts]:
     s = report_signals.c
     start, end = args.period.starts, args.period_end
     in_period = s.received_on.between(start, end)
-    query: Select[Any] = select(report_signals).where(in_period)
-    if args.project is not None or args.team is not None:
-        cases = select(report_referrals.c.case_id).where(_relevant(args, conn.dialect.name))
-        query = query.where(s.case_id.in_(cases))
-    signals = [signal_of(row) for row in await _fetch(conn, query)]
+    signals = await _period_signals(conn, args)
     # The signals of the year before from the households signalled in the period: what makes
     # a household a repeat one (a superset: all the period's households, whatever the scope).
     households = select(s.household_id).where(in_period)

@@ -122,6 +122,8 @@ async def test_live_equals_rebuild_equals_the_fold_in_memory(
         ("2026", "vroeg-erop-af", None),
         ("2026-W10", None, "wijkteam-zuid"),
         ("2025", None, None),
+        ("2026-03", "doorbraakmethode", None),
+        ("2026-02", None, "doorbraak-almelo"),
     ],
 )
 async def test_the_read_model_report_equals_the_replay_up_to_now(
