@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from events.envelope import StreamAppend, StreamState
+from events.envelope import RecordedEvent, StreamAppend, StreamState
 from events.store import SqlEventStore
 from tests.support.events import counted
 
@@ -30,34 +30,38 @@ async def _writer(store: SqlEventStore, writer: int, rng: random.Random) -> list
     return written
 
 
+async def _follow(
+    store: SqlEventStore, writers_done: asyncio.Event, page_size: int
+) -> list[RecordedEvent]:
+    """Read the log page by page, as a projection does, until the writers are done and
+    everything is read; returns what it saw, in the order it saw it."""
+    seen: list[RecordedEvent] = []
+    position = 0
+    while True:
+        page = await store.read_all(after=position, limit=page_size)
+        seen.extend(page)
+        if page:
+            position = page[-1].position
+        elif writers_done.is_set() and position == await store.last_position():
+            return seen
+        else:
+            await asyncio.sleep(0)
+
+
 async def test_follower_sees_every_event_once_in_position_order_while_8_writers_append(
     postgres_store: SqlEventStore,
 ) -> None:
     store = postgres_store
-    seen_ids: list[str] = []
-    seen_positions: list[int] = []
     writers_done = asyncio.Event()
-
-    async def follow() -> None:
-        position = 0
-        while True:
-            page = await store.read_all(after=position, limit=7)
-            for recorded in page:
-                seen_ids.append(str(recorded.event_id))
-                seen_positions.append(recorded.position)
-                position = recorded.position
-            if not page:
-                if writers_done.is_set() and position == await store.last_position():
-                    return
-                await asyncio.sleep(0)
-
-    follower = asyncio.create_task(follow())
+    follower = asyncio.create_task(_follow(store, writers_done, page_size=7))
     rng = random.Random(20261128)
     results = await asyncio.gather(
         *(_writer(store, w, random.Random(rng.random())) for w in range(WRITERS))
     )
     writers_done.set()
-    await asyncio.wait_for(follower, timeout=60)
+    seen = await asyncio.wait_for(follower, timeout=60)
+    seen_ids = [str(r.event_id) for r in seen]
+    seen_positions = [r.position for r in seen]
 
     written = {event_id for ids in results for event_id in ids}
     assert len(seen_ids) == len(set(seen_ids)), "the follower saw an event twice"
@@ -75,20 +79,7 @@ async def test_lone_appends_from_several_hubs_race_for_the_same_streams_without_
     multi-stream calls: every event lands once, each stream's versions are 1..n without a
     hole, and a follower still sees everything in position order."""
     hubs = [SqlEventStore(postgres_store.engine, postgres_store.registry) for _ in range(4)]
-    seen: list[int] = []
     done = asyncio.Event()
-
-    async def follow() -> None:
-        position = 0
-        while True:
-            page = await postgres_store.read_all(after=position, limit=5)
-            for recorded in page:
-                seen.append(recorded.position)
-                position = recorded.position
-            if not page:
-                if done.is_set() and position == await postgres_store.last_position():
-                    return
-                await asyncio.sleep(0)
 
     async def append_lonely(hub: SqlEventStore, number: int) -> int:
         written = 0
@@ -107,14 +98,14 @@ async def test_lone_appends_from_several_hubs_race_for_the_same_streams_without_
                 written += 1
         return written
 
-    follower = asyncio.create_task(follow())
+    follower = asyncio.create_task(_follow(postgres_store, done, page_size=5))
     try:
         counts = await asyncio.gather(*(append_lonely(hub, i) for i, hub in enumerate(hubs)))
     finally:
         for hub in hubs:
             await hub.close(dispose_engine=False)
     done.set()
-    await asyncio.wait_for(follower, timeout=60)
+    seen = [r.position for r in await asyncio.wait_for(follower, timeout=60)]
 
     assert len(seen) == sum(counts) == len(set(seen))
     assert seen == sorted(seen)
