@@ -268,14 +268,33 @@ def _caseload_figures(item: ReferralFacts, start: date, end: date) -> tuple[int,
 def _caseloads(
     work: Sequence[ReferralFacts], start: date, end: date
 ) -> dict[str, list[CaseloadRow]]:
-    figures = [_caseload_figures(item, start, end) for item in work]
+    # Summed first per combination of the dimensions' values (far fewer than the items),
+    # then per group of each dimension: the same integer sums, in fewer additions.
+    by_key: dict[tuple[str | None, str | None, str | None, tuple[str, ...]], list[int]] = {}
+    for item in work:
+        key = (item.project, item.team, item.wijk, item.partner_types)
+        counts = _caseload_figures(item, start, end)
+        total = by_key.get(key)
+        if total is None:
+            by_key[key] = list(counts)
+        else:
+            for index, count in enumerate(counts):
+                total[index] += count
     result: dict[str, list[CaseloadRow]] = {}
     for dimension in DIMENSIONS:
         sums: dict[str, list[int]] = {}
-        for item, counts in zip(work, figures, strict=True):
-            for group in _groups(item, dimension):
+        for (project, team, wijk, partner_types), summed in by_key.items():
+            if dimension == "project":
+                groups: Sequence[str] = [project or NOT_REFERRED]
+            elif dimension == "team":
+                groups = [team or NOT_REFERRED]
+            elif dimension == "wijk":
+                groups = [wijk or NO_WIJK]
+            else:
+                groups = partner_types or (NO_PARTNER_TYPE,)
+            for group in groups:
                 total = sums.setdefault(group, [0] * len(_CASELOAD))
-                for index, count in enumerate(counts):
+                for index, count in enumerate(summed):
                     total[index] += count
         result[dimension] = [CaseloadRow(group, *sums[group]) for group in sorted(sums)]
     return result
