@@ -1,7 +1,11 @@
 """Loading and saving intake's facts for one batch of signals, in bulk.
 
 A batch costs a handful of queries however many signals it holds: that is what lets a file
-import or a busy broker reach thousands of signals per second.
+import or a busy broker reach thousands of signals per second. On PostgreSQL each table's new
+and changed rows are one ``unnest`` statement sent straight to the driver (an executemany
+through SQLAlchemy costs a statement per row on the server and a parameter dict per row here),
+and the lookups are planned for the values at hand: a prepared statement's generic plan, made
+while the tables were still small, would keep scanning them whole as they grow.
 """
 
 from __future__ import annotations
@@ -13,7 +17,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Integer,
+    Numeric,
+    String,
+    Table,
+    Text,
+    Uuid,
+    bindparam,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.intake.bulk_filters import one_of
@@ -133,6 +150,12 @@ async def load_state(
 ) -> IntakeState:
     state = IntakeState()
     dialect = conn.dialect.name
+    if dialect == "postgresql":
+        # Plan each lookup for its own values (an index scan of a few hundred ids), not once
+        # for all: a generic plan made early, on near-empty tables, is a sequential scan that
+        # the connection's statement cache would keep as the tables grow. For this
+        # transaction only; the store's statements after the load plan as usual again.
+        await conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
     signal_ids = {signal_id_for(partner, signal) for partner, signal in signal_keys}
     match = set(household_match_keys)
     if signal_ids:
@@ -153,6 +176,8 @@ async def load_state(
     if households:
         await _load_histories(conn, state, households)
     state.project_load = await _project_load(conn)
+    if dialect == "postgresql":
+        await conn.exec_driver_sql("SET LOCAL plan_cache_mode = DEFAULT")
     return state
 
 
@@ -189,54 +214,116 @@ async def save_state(conn: AsyncConnection, state: IntakeState) -> None:
         # Sealed under each household's data key; a rejected message delivered again has the
         # same rejection id, and its first copy is kept.
         await seal_rows(conn, state.personal_rows)
-    if state.new_signals:
-        await conn.execute(intake_signals.insert(), [vars(s).copy() for s in state.new_signals])
-    await _update_each(
-        conn,
+    writer = _PostgresWriter(conn) if conn.dialect.name == "postgresql" else _Writer(conn)
+    await writer.insert(intake_signals, [vars(s) for s in state.new_signals])
+    await writer.update(
         intake_signals,
         "signal_id",
-        state.changed_signals.values(),
-        ("last_hash", "amount", "signal_date", "withdrawn"),
+        [_row(s, "signal_id", _SIGNAL_CHANGES) for s in state.changed_signals.values()],
     )
-    if state.new_keys:
-        await conn.execute(
-            household_keys.insert(),
-            [{"match_key": k, "household_id": h} for k, h in state.new_keys.items()],
-        )
-    if state.changed_keys:
-        await conn.execute(
-            update(household_keys)
-            .where(household_keys.c.match_key == bindparam("key"))
-            .values(household_id=bindparam("household")),
-            [{"key": k, "household": h} for k, h in state.changed_keys.items()],
-        )
-    if state.new_cases:
-        await conn.execute(household_cases.insert(), [vars(c).copy() for c in state.new_cases])
-    await _update_each(
-        conn,
+    await writer.insert(
+        household_keys,
+        [{"match_key": k, "household_id": h} for k, h in state.new_keys.items()],
+    )
+    await writer.update(
+        household_keys,
+        "match_key",
+        [{"match_key": k, "household_id": h} for k, h in state.changed_keys.items()],
+    )
+    await writer.insert(household_cases, [vars(c) for c in state.new_cases])
+    await writer.update(
         household_cases,
         "case_id",
-        state.changed_cases.values(),
-        ("status", "active_signals", "project", "team", "referral_id", "outcome"),
+        [_row(c, "case_id", _CASE_CHANGES) for c in state.changed_cases.values()],
     )
 
 
-async def _update_each(
-    conn: AsyncConnection,
-    table: Table,
-    key: str,
-    rows: Iterable[object],
-    fields: tuple[str, ...],
-) -> None:
-    """One executemany UPDATE of ``fields`` for every row object, matched on ``key``."""
-    parameters = [
-        {f"key_{key}": getattr(row, key), **{name: getattr(row, name) for name in fields}}
-        for row in rows
-    ]
-    if parameters:
-        await conn.execute(
+_SIGNAL_CHANGES = ("last_hash", "amount", "signal_date", "withdrawn")
+_CASE_CHANGES = ("status", "active_signals", "project", "team", "referral_id", "outcome")
+
+
+def _row(instance: object, key: str, fields: tuple[str, ...]) -> dict[str, Any]:
+    return {name: getattr(instance, name) for name in (key, *fields)}
+
+
+class _Writer:
+    """Inserts and updates through SQLAlchemy: one executemany statement each (SQLite)."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def insert(self, table: Table, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            await self.conn.execute(table.insert(), [dict(row) for row in rows])
+
+    async def update(self, table: Table, key: str, rows: list[dict[str, Any]]) -> None:
+        """Set every other column of each row, matched on ``key``."""
+        if not rows:
+            return
+        fields = [name for name in rows[0] if name != key]
+        await self.conn.execute(
             update(table)
             .where(table.c[key] == bindparam(f"key_{key}"))
             .values({name: bindparam(name) for name in fields}),
-            parameters,
+            [{f"key_{key}": row[key], **{n: row[n] for n in fields}} for row in rows],
         )
+
+
+class _PostgresWriter(_Writer):
+    """The same writes as one ``unnest`` statement per table, straight to asyncpg, inside
+    the transaction SQLAlchemy began on the connection (the load ran in it already)."""
+
+    async def insert(self, table: Table, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        names = list(rows[0])
+        columns = [table.c[name] for name in names]
+        await self._execute(
+            f"INSERT INTO {table.name} ({', '.join(names)}) "
+            f"SELECT * FROM unnest({_typed_parameters(columns)})",
+            [[row[name] for row in rows] for name in names],
+        )
+
+    async def update(self, table: Table, key: str, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        names = list(rows[0])
+        columns = [table.c[name] for name in names]
+        assignments = ", ".join(f"{name} = u.{name}" for name in names if name != key)
+        await self._execute(
+            f"UPDATE {table.name} AS t SET {assignments} "
+            f"FROM unnest({_typed_parameters(columns)}) AS u({', '.join(names)}) "
+            f"WHERE t.{key} = u.{key}",
+            [[row[name] for row in rows] for name in names],
+        )
+
+    async def _execute(self, statement: str, arrays: list[list[Any]]) -> None:
+        sync = self.conn.sync_connection
+        fairy = sync.connection if sync is not None and not sync.invalidated else None
+        driver: Any = fairy.driver_connection if fairy is not None else None
+        if driver is None:
+            driver = (await self.conn.get_raw_connection()).driver_connection
+        await driver.execute(statement, *arrays)
+
+
+def _typed_parameters(columns: list[Any]) -> str:
+    return ", ".join(
+        f"${number}::{_postgres_type(column)}[]" for number, column in enumerate(columns, 1)
+    )
+
+
+def _postgres_type(column: Any) -> str:
+    kind = column.type
+    if isinstance(kind, Uuid):
+        return "uuid"
+    if isinstance(kind, Boolean):
+        return "boolean"
+    if isinstance(kind, Integer):
+        return "integer"
+    if isinstance(kind, Numeric):
+        return "numeric"
+    if isinstance(kind, Date):
+        return "date"
+    if isinstance(kind, String | Text):
+        return "text"
+    raise TypeError(f"no PostgreSQL array type for column {column.name} ({kind!r})")
