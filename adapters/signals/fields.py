@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
@@ -26,6 +25,8 @@ _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _DUTCH_DATE = re.compile(r"([0-9]{1,2})-([0-9]{1,2})-([0-9]{4})")
 _WHOLE_NUMBER = re.compile(r"[+-]?[0-9]{1,12}")
 _PHONE = re.compile(r"\+?[0-9](?:[0-9 -]*[0-9])?")
+# Unicode categories Cc (U+0000-U+001F, U+007F-U+009F) and Cs (the surrogates), exactly.
+_UNSTORABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _TRUE = frozenset({"true", "ja", "j", "yes", "1"})
 _FALSE = frozenset({"false", "nee", "n", "no", "0"})
 
@@ -71,7 +72,7 @@ def has_unstorable_characters(text: str) -> bool:
     PostgreSQL refuses NUL in text and UTF-8 cannot encode a lone surrogate, and a line break
     would split a line of the rejects file; better to say so at the door.
     """
-    return any(unicodedata.category(character) in ("Cc", "Cs") for character in text)
+    return _UNSTORABLE.search(text) is not None
 
 
 def parse_text(value: object, *, max_length: int) -> str:

@@ -46,6 +46,9 @@ SIGNAL_FIELDS: tuple[str, ...] = WIRE_FIELDS[: WIRE_FIELDS.index("burgerservicen
 CLIENT_FIELDS: tuple[str, ...] = tuple(name for name in WIRE_FIELDS if name not in SIGNAL_FIELDS)
 """The person's fields: inside ``client`` in a nested record, at the top in a flat one."""
 
+_SIGNAL_FIELD_SET = frozenset(SIGNAL_FIELDS)
+_CLIENT_FIELD_SET = frozenset(CLIENT_FIELDS)
+
 CLIENT = "client"
 WHOLE_RECORD = "(signal)"
 """The ``FieldProblem.field`` for a record that is not an object at all."""
@@ -196,8 +199,17 @@ def _email(value: object) -> str:
 def _enum_member(value: object, enum: type[_Enum]) -> _Enum | None:
     if not isinstance(value, str):
         return None
-    wanted = value.strip().casefold()
-    return next((member for member in enum if member.value.casefold() == wanted), None)
+    members: dict[str, Any] = _FOLDED_MEMBERS[enum]
+    return members.get(value.strip().casefold())
+
+
+# Each enum's members by their case-folded value (the first member wins, as a scan would).
+_FOLDED_MEMBERS: dict[type, dict[str, Any]] = {
+    enum: {
+        folded: member for member in reversed(list(enum)) for folded in [member.value.casefold()]
+    }
+    for enum in (PartnerType, SignalKind)
+}
 
 
 def _listing(values: Iterable[str]) -> str:
@@ -305,12 +317,20 @@ def _shape_flat(record: Mapping[Any, object]) -> tuple[dict[str, object], list[F
     client: dict[str, object] = {}
     problems: list[FieldProblem] = []
     for key, value in record.items():
-        if key in SIGNAL_FIELDS:
-            _keep(top, key, value)
-        elif key in CLIENT_FIELDS:
-            _keep(client, key, value)
+        if key in _SIGNAL_FIELD_SET:
+            target = top
+        elif key in _CLIENT_FIELD_SET:
+            target = client
         else:
             problems.append(_unknown(str(key), WIRE_FIELDS, prefix=""))
+            continue
+        # _keep, inlined: this loop runs for every field of every line of a file.
+        if isinstance(value, str):
+            value = value.strip()
+            if value:
+                target[key] = value
+        elif value is not None:
+            target[key] = value
     if client:
         top[CLIENT] = client
     return top, problems
@@ -458,12 +478,22 @@ def _client_failed(name: str, failed: set[str]) -> bool:
 
 
 def _flat_values(wire: SignalWire) -> dict[str, object]:
-    values: dict[str, object] = wire.model_dump(by_alias=True, exclude={CLIENT})
+    # What model_dump(by_alias=True) gives, read off the attributes: dumping costs more than
+    # the validation itself.
+    values: dict[str, object] = {
+        wire_name: getattr(wire, name) for name, wire_name in _SIGNAL_ATTRIBUTES
+    }
     if wire.client is not None:
-        for name, value in wire.client.model_dump().items():
-            values[f"{CLIENT}.{name}"] = value
+        client = wire.client
+        for name, wire_name in _CLIENT_ATTRIBUTES:
+            values[wire_name] = getattr(client, name)
     return values
 
+
+_SIGNAL_ATTRIBUTES = tuple(
+    (name, field.alias or name) for name, field in SignalWire.model_fields.items() if name != CLIENT
+)
+_CLIENT_ATTRIBUTES = tuple((name, f"{CLIENT}.{name}") for name in ClientWire.model_fields)
 
 _WIRE_ORDER = {
     name: index
