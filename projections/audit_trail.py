@@ -247,11 +247,13 @@ class AuditTrailProjection:
 
 
 _REQUESTS_OF: Final = (
-    "SELECT t.resource_id, t.hoofd_object FROM unnest($1::text[]) AS k(id) "
-    "JOIN audit_trail AS t ON t.resource_id = k.id "
-    "WHERE t.resource = 'verwijzing' AND t.actie = 'aanmaken'"
+    "SELECT k.id, t.hoofd_object FROM unnest($1::text[]) AS k(id) CROSS JOIN LATERAL "
+    "(SELECT hoofd_object FROM audit_trail WHERE resource_id = k.id "
+    "AND resource = 'verwijzing' AND actie = 'aanmaken' LIMIT 1) AS t"
 )
-"""A referral's request row by its id: a probe of ``ix_audit_trail_referral_requests``."""
+"""A referral's request row by its id: one probe of ``ix_audit_trail_referral_requests``
+per referral (LATERAL, so no plan can read the whole index instead, as a join did on a
+freshly bulk-written table without statistics)."""
 
 
 @dataclass(frozen=True)

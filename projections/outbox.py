@@ -244,23 +244,34 @@ class PageKeys:
 
 
 def needed_keys(page: Iterable[RecordedEvent]) -> PageKeys:
+    """What the page needs stored. Nothing is stored yet of a referral whose request is in
+    the page (before its other events), nor rows by the case of a case opened in the page:
+    ``ReferralRequested`` and ``CaseOpened`` are the first events of their streams, and a
+    signal row only names a case from that case's own events on. Those are not read."""
     referral_ids: set[uuid.UUID] = set()
     signal_ids: set[uuid.UUID] = set()
     attached: set[uuid.UUID] = set()
     requested: set[uuid.UUID] = set()
+    opened: set[uuid.UUID] = set()
+    new_referrals: set[uuid.UUID] = set()
     for recorded in page:
         event: Any = recorded.event
         kind = type(event)  # by exact type: pydantic's isinstance checks cost more
-        if kind is SignalReceived or kind is SignalAttachedToCase:
+        if kind is SignalReceived:
             signal_ids.add(event.signal_id)
-            if kind is SignalAttachedToCase:
-                attached.add(event.case_id)
         elif kind is CaseOpened:
             signal_ids.add(event.first_signal_id)
+            opened.add(event.case_id)
+        elif kind is SignalAttachedToCase:
+            signal_ids.add(event.signal_id)
+            if event.case_id not in opened:
+                attached.add(event.case_id)
         elif kind is ReferralRequested:
-            referral_ids.add(event.referral_id)
-            requested.add(event.case_id)
-        elif kind in _REFERRAL_CHANGES:
+            if event.referral_id not in referral_ids:
+                new_referrals.add(event.referral_id)
+            if event.case_id not in opened:
+                requested.add(event.case_id)
+        elif kind in _REFERRAL_CHANGES and event.referral_id not in new_referrals:
             referral_ids.add(event.referral_id)
     return PageKeys(
         frozenset(referral_ids), frozenset(signal_ids), frozenset(attached), frozenset(requested)
