@@ -15,7 +15,9 @@ The promise to a partner is "publish once and the hub never loses it". How this 
 - A message is acknowledged only after its batch's transaction has committed (and the
   rejections are published): a crash anywhere before leaves it unacknowledged and JetStream
   delivers it again. A redelivered signal is then a duplicate (nothing is written twice).
-- A message whose batch failed is negatively acknowledged with a delay that grows with its
+- When a batch fails, its messages are recorded again one by one, each in a transaction of
+  its own, so one message that cannot be recorded does not hold back the rest of its batch.
+  A message that fails on its own is negatively acknowledged with a delay that grows with its
   deliveries, and JetStream stops after ``max_deliver`` deliveries, so a broken database or a
   poison message cannot spin forever. The message stays in the stream and the error log names
   its stream sequence for a replay.
@@ -86,6 +88,7 @@ _REJECTION_NAMESPACE: Final = uuid.UUID("3a0c6f2e-5b7d-4e21-9c8a-0141afa1e000")
 _NOT_IN_PARTNER_ID = re.compile(r"[^a-z0-9-]+")
 _PARTNER_ID_LENGTH = 63  # services.partners.PARTNER_ID, and the intake tables' column width
 _PUBLISH_TIMEOUT = 5.0  # seconds to wait for the AFWIJZINGEN stream's PubAck
+_FAILURES_BEFORE_GIVING_UP = 3  # messages of a failed batch that fail alone, one after another
 
 log = get_logger(__name__)
 
@@ -334,15 +337,47 @@ class _Gatherer:
             if self._waiting:  # more than a batch came in: the rest goes in a flush of its own
                 self._schedule_flush()
             batch_id = str(uuid.uuid4())  # in the log lines of the batch and of each message
+            deliveries = [delivery for delivery, _ in batch]
             results: Sequence[_Result]
             try:
-                outcomes = await self._record([delivery for delivery, _ in batch], batch_id)
+                outcomes = await self._record(deliveries, batch_id)
                 results = [_Recorded(outcome, batch_id) for outcome in outcomes]
             except Exception as error:
-                results = [_BatchFailed(type(error).__name__, batch_id)] * len(batch)
+                if len(deliveries) == 1:
+                    results = [_BatchFailed(type(error).__name__, batch_id)]
+                else:
+                    results = await self._record_one_by_one(deliveries, batch_id)
         for (_, future), result in zip(batch, results, strict=True):
             if not future.done():  # a handler cancelled meanwhile (shutdown) no longer listens
                 future.set_result(result)
+
+    async def _record_one_by_one(self, deliveries: list[_Delivery], batch_id: str) -> list[_Result]:
+        """After a failed batch: each message in a transaction of its own, so that one message
+        that cannot be recorded does not take the others down with it (they would come back
+        together, fail together, and all be given up after ``max_deliver``). Only the messages
+        that fail on their own are delivered again. A batch that committed before it failed
+        (its rejections were not published) is recorded again as duplicates and the same
+        rejections, which the stream then drops if they did go out.
+
+        Several failures in a row mean the database rather than a message: the rest of the
+        batch is then not tried now but delivered again later, as the whole batch would be.
+        """
+        results: list[_Result] = []
+        failures_in_a_row = 0
+        for number, delivery in enumerate(deliveries, start=1):
+            alone = f"{batch_id}/{number}"
+            if failures_in_a_row >= _FAILURES_BEFORE_GIVING_UP:
+                results.append(_BatchFailed("NotTriedAfterFailures", alone))
+                continue
+            try:
+                [outcome] = await self._record([delivery], alone)
+            except Exception as error:
+                failures_in_a_row += 1
+                results.append(_BatchFailed(type(error).__name__, alone))
+            else:
+                failures_in_a_row = 0
+                results.append(_Recorded(outcome, alone))
+        return results
 
 
 class _IntakeHandler:

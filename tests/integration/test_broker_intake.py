@@ -35,6 +35,7 @@ from adapters.signals.cloudevent import SIGNAL_EVENT_TYPE
 from events.catalogue.signals import SignalReceived, SignalRejected
 from events.registry import EventRegistry, catalogue
 from events.store import SqlEventStore
+from services.intake.commands import ReceiveSignal
 from services.intake.receive_signals import IntakeOutcome, SignalIntake, Submission
 from services.intake.rules import IntakeRules
 from services.municipalities import load_municipalities
@@ -115,6 +116,25 @@ class DatabaseDown(RecordingIntake):
     async def receive(self, submissions: Sequence[Submission]) -> list[IntakeOutcome]:
         self.attempts += 1
         raise ConnectionError("the database does not answer")
+
+
+class PoisonedBy(RecordingIntake):
+    """Fails every batch that holds the signal ``poison``, before anything is written: a
+    message the database cannot take (a constraint, a bug), not an invalid one."""
+
+    def __init__(self, store: SqlEventStore, poison: str) -> None:
+        super().__init__(store)
+        self.poison = poison
+        self.failed: list[int] = []
+
+    async def receive(self, submissions: Sequence[Submission]) -> list[IntakeOutcome]:
+        if any(
+            isinstance(s.parsed, ReceiveSignal) and s.parsed.partner_signal_id == self.poison
+            for s in submissions
+        ):
+            self.failed.append(len(submissions))
+            raise RuntimeError("the database refused this batch")
+        return await super().receive(submissions)
 
 
 @asynccontextmanager
@@ -467,6 +487,52 @@ async def test_a_failing_batch_is_retried_a_bounded_number_of_times_and_kept(
         stream = await jetstream.stream_info(topology.signal_stream)
         assert stream.state.messages == 1  # still there for a replay
         assert await store.read_all() == []
+    finally:
+        for name in (topology.signal_stream, topology.rejection_stream):
+            with contextlib.suppress(NotFoundError):
+                await jetstream.delete_stream(name)
+
+
+async def test_one_message_that_cannot_be_recorded_does_not_hold_back_its_batch(
+    store: SqlEventStore, nats_url: str, jetstream: JetStreamContext
+) -> None:
+    tag = uuid.uuid4().hex[:10]
+    topology = IntakeTopology(
+        signal_stream=f"TEST_{tag.upper()}_SIGNALEN",
+        signal_subjects=f"test-{tag}.signalen",
+        rejection_stream=f"TEST_{tag.upper()}_AFWIJZINGEN",
+        rejection_subjects=f"test-{tag}.afwijzingen",
+        durable=f"hub-intake-{tag}",
+        max_deliver=2,
+        retry_delays=(0.1,),
+        batch_timeout=0.1,
+    )
+    intake = PoisonedBy(store, poison="W-3")
+    try:
+        async with running(nats_url, intake, topology, batch_size=16):
+            pass  # declares the streams and the durable consumer
+        for number in range(8):  # queued while the hub is down: they come as one batch
+            await publish(jetstream, topology, cloudevent(signal_data(f"W-{number}")))
+        async with running(nats_url, intake, topology, batch_size=16):
+
+            async def gave_up_on_the_poison() -> bool:
+                info = await jetstream.consumer_info(topology.signal_stream, topology.durable)
+                # Every message delivered, none waiting for an acknowledgement: the poison
+                # one was naked until max_deliver, the others were acknowledged.
+                return (
+                    info.num_pending == 0
+                    and info.num_ack_pending == 0
+                    and intake.failed.count(1) == topology.max_deliver
+                )
+
+            await eventually(gave_up_on_the_poison, "the poison message was given up")
+
+        received = sorted(e.partner_signal_id for e in await recorded(store, SignalReceived))
+        assert received == [f"W-{n}" for n in range(8) if n != 3]  # the other seven, once each
+        assert intake.failed[0] > 1  # it failed in a batch with others first
+        assert sorted(status for batch in intake.batches for status in batch) == ["accepted"] * 7
+        stream = await jetstream.stream_info(topology.signal_stream)
+        assert stream.state.messages == 8  # the poison message is kept for a replay
     finally:
         for name in (topology.signal_stream, topology.rejection_stream):
             with contextlib.suppress(NotFoundError):
