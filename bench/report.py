@@ -134,3 +134,14 @@ def print_notes(console: Console, results: Results, backends: list[Backend]) -> 
         "already serialised; its read decodes with its own Mapper and JSONTranscoder into "
         "its event objects (without typing UUIDs, amounts and dates, unlike ours)."
     )
+    for backend in backends:
+        limit = results.rate(backend, Operation.APPEND_BATCH, Contender.LIMIT)
+        peer = results.rate(backend, Operation.APPEND_BATCH, Contender.PEER)
+        if limit is not None and peer is not None and peer.median > limit.median:
+            console.print(
+                f"{BACKEND_NAMES[backend]}: the peer's batched append ran at "
+                f"{peer.median / limit.median:.2f}× the limit, the raw load into our table with "
+                "no store logic at all. Its table is 4 columns with one index; ours also keeps "
+                "each event's id (unique across the log, for idempotent appends), its metadata "
+                "and time, so ≥ 1× the peer would need an append faster than a raw insert."
+            )
