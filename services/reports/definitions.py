@@ -81,18 +81,19 @@ class OutcomeTally:
         self.no_contact = 0
         self.by_outcome: dict[Outcome, int] = {}
 
-    def add(self, outcome: Outcome | None, reached: bool) -> None:
-        """Count one case; a case without an outcome is not closed and is not counted."""
+    def add(self, outcome: Outcome | None, reached: bool, cases: int = 1) -> None:
+        """Count one case (or ``cases`` alike); a case without an outcome is not closed and
+        is not counted."""
         if outcome is None:
             return
-        self.closed += 1
-        self.by_outcome[outcome] = self.by_outcome.get(outcome, 0) + 1
+        self.closed += cases
+        self.by_outcome[outcome] = self.by_outcome.get(outcome, 0) + cases
         if outcome in NOT_PICKED_UP:
             return
-        self.picked_up += 1
-        self.reached += reached
-        self.accepted += outcome in HELP_ACCEPTED
-        self.no_contact += outcome is Outcome.NO_CONTACT
+        self.picked_up += cases
+        self.reached += reached * cases
+        self.accepted += (outcome in HELP_ACCEPTED) * cases
+        self.no_contact += (outcome is Outcome.NO_CONTACT) * cases
 
     def bereik(self) -> Rate:
         return rate(self.reached, self.picked_up)
