@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from sqlalchemy import (
@@ -158,6 +158,14 @@ def case_ref(case_id: uuid.UUID) -> str:
     return f"zaak:{case_id}"
 
 
+@dataclass
+class AuditPage:
+    """A page on its way: the cases of the referrals it acts on, then its rows."""
+
+    cases_of: dict[uuid.UUID, str]
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+
+
 class AuditTrailProjection:
     """Writes one ``audit_trail`` row per event a person, partner or the hub caused.
 
@@ -174,17 +182,29 @@ class AuditTrailProjection:
         await self.apply_batch(conn, [recorded])
 
     async def apply_batch(self, conn: AsyncConnection, page: Sequence[RecordedEvent]) -> None:
-        cases_of = await self._cases_of_referrals(conn, page)
-        rows = [row for recorded in page if (row := self._audit(recorded, cases_of))]
+        state = await self.read_page(conn, page)
+        self.fold_page(state, page)
+        await self.write_page(conn, state)
+
+    # The three stages of ``apply_batch``, for the runner to overlap (``StagedProjection``).
+
+    async def read_page(self, conn: AsyncConnection, page: Sequence[RecordedEvent]) -> AuditPage:
+        return AuditPage(await self._cases_of_referrals(conn, page))
+
+    def fold_page(self, state: AuditPage, page: Sequence[RecordedEvent]) -> None:
+        cases_of = state.cases_of
+        state.rows = [row for recorded in page if (row := self._audit(recorded, cases_of))]
+
+    async def write_page(self, conn: AsyncConnection, state: AuditPage) -> None:
+        rows = state.rows
         if not rows:
             return
         if conn.dialect.name == "postgresql":
             driver = await postgres_driver(conn)
             await driver.copy_records_to_table("audit_trail", records=rows, columns=_COLUMNS)
         else:
-            await conn.execute(
-                insert(audit_trail), [dict(zip(_COLUMNS, r, strict=True)) for r in rows]
-            )
+            named = [dict(zip(_COLUMNS, row, strict=True)) for row in rows]
+            await conn.execute(insert(audit_trail), named)
 
     @staticmethod
     def _audit(recorded: RecordedEvent, cases_of: dict[uuid.UUID, str]) -> tuple[Any, ...] | None:

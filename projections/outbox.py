@@ -188,9 +188,20 @@ class OutboxProjection:
         await self.apply_batch(conn, [recorded])
 
     async def apply_batch(self, conn: AsyncConnection, page: Sequence[RecordedEvent]) -> None:
-        state = await load_state(conn, needed_keys(page))
+        state = await self.read_page(conn, page)
+        self.fold_page(state, page)
+        await self.write_page(conn, state)
+
+    # The three stages of ``apply_batch``, for the runner to overlap (``StagedProjection``).
+
+    async def read_page(self, conn: AsyncConnection, page: Sequence[RecordedEvent]) -> OutboxState:
+        return await load_state(conn, needed_keys(page))
+
+    def fold_page(self, state: OutboxState, page: Sequence[RecordedEvent]) -> None:
         for recorded in page:
             fold(state, recorded)
+
+    async def write_page(self, conn: AsyncConnection, state: OutboxState) -> None:
         await save_state(conn, state)
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Final
 
@@ -119,19 +119,34 @@ class ReferralQueueProjection:
         the rows the page touches, one INSERT for new referrals and one UPDATE for changed
         ones (on PostgreSQL straight to asyncpg, one array per column; on SQLite an
         executemany), however many events the page holds."""
+        state = await self.read_page(conn, page)
+        self.fold_page(state, page)
+        await self.write_page(conn, state)
+
+    # The three stages of ``apply_batch``, for the runner to overlap (``StagedProjection``).
+
+    async def read_page(self, conn: AsyncConnection, page: Sequence[RecordedEvent]) -> QueuePage:
         relevant = [r for r in page if type(r.event) in _REFERRAL_TYPES]
         if not relevant:
-            return
+            return QueuePage({})
         ids = list(dict.fromkeys(r.event.referral_id for r in relevant))  # type: ignore[attr-defined]
-        stored = await _stored_rows(conn, ids)
+        return QueuePage(await _stored_rows(conn, ids))
+
+    def fold_page(self, state: QueuePage, page: Sequence[RecordedEvent]) -> None:
+        stored = state.stored
         rows = {referral_id: dict(row) for referral_id, row in stored.items()}
-        for recorded in relevant:
+        for recorded in page:
+            if type(recorded.event) not in _REFERRAL_TYPES:
+                continue
             referral_id = recorded.event.referral_id  # type: ignore[attr-defined]
             after = next_row(rows.get(referral_id), recorded.event, recorded.position)
             if after is not None:
                 rows[referral_id] = after
-        new = [row for key, row in rows.items() if key not in stored]
-        changed = [row for key, row in rows.items() if key in stored and row != stored[key]]
+        state.new = [row for key, row in rows.items() if key not in stored]
+        state.changed = [row for key, row in rows.items() if key in stored and row != stored[key]]
+
+    async def write_page(self, conn: AsyncConnection, state: QueuePage) -> None:
+        new, changed = state.new, state.changed
         if conn.dialect.name == "postgresql":
             driver = await postgres_driver(conn)
             if new:
@@ -148,6 +163,15 @@ class ReferralQueueProjection:
                 .values({column: bindparam(column) for column in UPDATABLE}),
                 [{**row, "key": row["referral_id"]} for row in changed],
             )
+
+
+@dataclass
+class QueuePage:
+    """A page on its way: the stored rows it touches, then the rows to insert and update."""
+
+    stored: dict[uuid.UUID, dict[str, Any]]
+    new: list[dict[str, Any]] = field(default_factory=list)
+    changed: list[dict[str, Any]] = field(default_factory=list)
 
 
 REFERRAL_EVENTS: Final = (

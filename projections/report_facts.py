@@ -147,10 +147,21 @@ class ReportFactsProjection:
         await self.apply_batch(conn, [recorded])
 
     async def apply_batch(self, conn: AsyncConnection, page: Sequence[RecordedEvent]) -> None:
+        state = await self.read_page(conn, page)
+        self.fold_page(state, page)
+        await self.write_page(conn, state)
+
+    # The three stages of ``apply_batch``, for the runner to overlap (``StagedProjection``).
+
+    async def read_page(self, conn: AsyncConnection, page: Sequence[RecordedEvent]) -> ReportState:
         case_ids, referral_ids, signal_ids = needed_ids(page)
-        state = await load_state(conn, self.wijk_of, case_ids, referral_ids, signal_ids)
+        return await load_state(conn, self.wijk_of, case_ids, referral_ids, signal_ids)
+
+    def fold_page(self, state: ReportState, page: Sequence[RecordedEvent]) -> None:
         for recorded in page:
             fold(state, recorded)
+
+    async def write_page(self, conn: AsyncConnection, state: ReportState) -> None:
         await save_state(conn, state)
 
 

@@ -9,7 +9,10 @@ the other one stopped and nothing is applied twice. The others stand by on that 
 Batches: a projection that also offers ``apply_batch(conn, page)`` (``BatchProjection``) gets
 each page at once instead of event by event, so it can fold the page in memory and write its
 rows in bulk: one statement per table and page instead of one per event. The checkpoint still
-moves in the same transaction, so exactly-once is unchanged.
+moves in the same transaction, so exactly-once is unchanged. Several batch projections share
+each page (``_catch_up_together``): the next page is read ahead while this one is applied,
+and projections that split ``apply_batch`` into read, fold and write (``StagedProjection``)
+fold while the previous projection's writes run, all in the page's one transaction.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import zlib
 from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import delete, text
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -42,6 +45,19 @@ class BatchProjection(Protocol):
     """A projection that applies a whole page of events, in position order, at once."""
 
     async def apply_batch(self, conn: AsyncConnection, page: Sequence[RecordedEvent]) -> None: ...
+
+
+@runtime_checkable
+class StagedProjection(Protocol):
+    """A batch projection whose ``apply_batch`` is three stages: read what the page needs
+    (database), fold the page in memory (Python only), write the result (database). The
+    runner then overlaps one projection's fold with the previous one's writes."""
+
+    async def read_page(self, conn: AsyncConnection, page: Sequence[RecordedEvent]) -> Any: ...
+
+    def fold_page(self, state: Any, page: Sequence[RecordedEvent]) -> None: ...
+
+    async def write_page(self, conn: AsyncConnection, state: Any) -> None: ...
 
 
 @dataclass
@@ -104,12 +120,14 @@ class ProjectionRunner:
                     ahead = None
                     if len(page) == self.batch_page_size:
                         ahead = (page[-1].position, asyncio.create_task(self._read(page)))
+                    parts: list[tuple[Projection, list[RecordedEvent]]] = []
                     for projection in projections:
                         own = positions[projection.name]
                         mine = page if own == start else [r for r in page if r.position > own]
-                        if not mine:
-                            continue
-                        await projection.apply_batch(conn, mine)  # type: ignore[attr-defined]
+                        if mine:
+                            parts.append((projection, mine))
+                    await _apply_parts(conn, parts)
+                    for projection, mine in parts:
                         await write_checkpoint(conn, projection.name, mine[-1].position)
                         applied[projection.name] += len(mine)
                 if len(page) < self.batch_page_size:
@@ -170,6 +188,37 @@ class ProjectionRunner:
             applied += len(page)
             if len(page) < page_size:
                 return applied
+
+
+async def _apply_parts(
+    conn: AsyncConnection, parts: Sequence[tuple[Projection, list[RecordedEvent]]]
+) -> None:
+    """Apply each projection's part of a shared page, in this transaction.
+
+    Staged projections (all of them, or none: the stages of one would otherwise interleave
+    with another's ``apply_batch``) first read what their parts need, one after the other;
+    then each folds its part while the database still runs the previous one's writes (a
+    task on this connection, awaited before the next writes start: one statement at a time,
+    as the connection allows). Every write is awaited before the checkpoints move."""
+    if not all(isinstance(p, StagedProjection) for p, _ in parts):
+        for projection, mine in parts:
+            await projection.apply_batch(conn, mine)  # type: ignore[attr-defined]
+        return
+    staged = [(p, mine, await p.read_page(conn, mine)) for p, mine in parts]  # type: ignore[attr-defined]
+    writing: asyncio.Task[None] | None = None
+    try:
+        for projection, mine, state in staged:
+            projection.fold_page(state, mine)  # type: ignore[attr-defined]
+            if writing is not None:
+                await writing
+            writing = asyncio.create_task(projection.write_page(conn, state))  # type: ignore[attr-defined]
+            await asyncio.sleep(0)  # let it send its first statement before the next fold
+        if writing is not None:
+            await writing
+    finally:
+        if writing is not None and not writing.done():
+            with suppress(BaseException):
+                await writing  # never leave the transaction with a write in flight
 
 
 async def _lock(conn: AsyncConnection, name: str) -> None:

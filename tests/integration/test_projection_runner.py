@@ -188,3 +188,66 @@ async def test_batch_projections_share_pages_yet_each_starts_at_its_own_checkpoi
     async with store.engine.connect() as conn:
         assert await read_checkpoint(conn, "ahead") == await read_checkpoint(conn, "behind") == 8
     assert await ProjectionRunner(store, [ahead, behind]).catch_up() == {"ahead": 0, "behind": 0}
+
+
+class StagedCounts:
+    """A staged batch projection (read, fold, write) counting events per stream prefix into
+    its own prefix's rows of ``test_event_counts``; its write fails on a chosen page."""
+
+    tables: tuple[Any, ...] = ()
+
+    def __init__(self, name: str, fail_on_page: int | None = None) -> None:
+        self.name = name
+        self.fail_on_page = fail_on_page
+        self.pages = 0
+
+    async def apply(self, conn: AsyncConnection, recorded: RecordedEvent) -> None:
+        await self.apply_batch(conn, [recorded])
+
+    async def apply_batch(self, conn: AsyncConnection, page: Sequence[RecordedEvent]) -> None:
+        state = await self.read_page(conn, page)
+        self.fold_page(state, page)
+        await self.write_page(conn, state)
+
+    async def read_page(self, conn: AsyncConnection, page: Sequence[RecordedEvent]) -> Any:
+        return {}
+
+    def fold_page(self, state: Any, page: Sequence[RecordedEvent]) -> None:
+        for recorded in page:
+            key = f"{self.name}:{recorded.stream_id.split('-', 1)[0]}"
+            state[key] = state.get(key, 0) + 1
+
+    async def write_page(self, conn: AsyncConnection, state: Any) -> None:
+        self.pages += 1
+        insert = postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        for key, n in state.items():
+            await conn.execute(
+                insert(counts)
+                .values(stream_prefix=key, n=n)
+                .on_conflict_do_update(index_elements=["stream_prefix"], set_={"n": counts.c.n + n})
+            )
+        if self.pages == self.fail_on_page:
+            raise BoomError
+
+
+async def test_staged_projections_overlap_yet_a_failing_write_undoes_the_whole_page(
+    counted_store: SqlEventStore,
+) -> None:
+    store = counted_store
+    await append_events(store, {"a-1": 5, "b-1": 4})
+    first, failing = StagedCounts("first"), StagedCounts("second", fail_on_page=2)
+
+    with pytest.raises(BoomError):
+        await ProjectionRunner(store, [first, failing], batch_page_size=4).catch_up()
+
+    # The first page (4 events) committed for both; the second page's writes, of the first
+    # projection too, and both checkpoints were rolled back with it.
+    assert await read_counts(store) == {"first:a": 4, "second:a": 4}
+    async with store.engine.connect() as conn:
+        assert await read_checkpoint(conn, "first") == await read_checkpoint(conn, "second") == 4
+    again = [StagedCounts("first"), StagedCounts("second")]
+    assert await ProjectionRunner(store, again, batch_page_size=4).catch_up() == {
+        "first": 5,
+        "second": 5,
+    }
+    assert await read_counts(store) == {"first:a": 5, "first:b": 4, "second:a": 5, "second:b": 4}
