@@ -1,21 +1,40 @@
-"""Ingesting partner files: stream, record in batches, write every rejection to a file."""
+"""Ingesting partner files: stream, record in batches, write every rejection to a file.
+
+Reading and validating a line costs about as much CPU as recording it. For a large file the
+lines are therefore parsed in a second process (one worker, started once per process, its
+modules loaded before the first file), chunk by chunk and at most a few chunks ahead, while
+this process records: on a machine with two cores both run at once instead of taking turns
+for the interpreter lock. A small file, one core, or a worker that cannot be used: parsed
+here, on a thread, with the same result — the worker runs the very same ``parse_chunk``.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import csv
+import multiprocessing
+import os
+import threading
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import date
 from itertools import islice
 from pathlib import Path
 from typing import Any, TextIO
 
-from adapters.files.signal_file import read_submissions
+from adapters.files.signal_file import LineChunk, parse_chunk, read_chunks
 from services.intake.receive_signals import IntakeOutcome, SignalIntake, Submission
 from services.partners import Partner
 
 BATCH_SIZE = 1000
+PARSER_PROCESS_FROM_BYTES = 256 * 1024
+"""Files at least this large are parsed in the worker process (when there are two cores)."""
+CHUNKS_AHEAD = 3
+"""Chunks handed to the worker before the first of them is taken back: memory stays bounded."""
 REJECTS_HEADER = ("bestand", "regel", "veld", "reden")
 
 
@@ -44,16 +63,26 @@ async def ingest_files(
     today: date,
     on_bytes: Callable[[int], None] | None = None,
     batch_size: int = BATCH_SIZE,
+    parser_process: bool | None = None,
 ) -> IngestSummary:
     """Record every line of every file; returns the counts. ``UnreadableFileError`` stops
-    before a file's first line is recorded (earlier files stay recorded: each batch commits)."""
+    before a file's first line is recorded (earlier files stay recorded: each batch commits).
+    ``parser_process`` forces parsing in the worker process (``True``) or here (``False``);
+    by default large files go to the worker when the machine has more than one core."""
     summary = IngestSummary(rejects_file=rejects_path)
     rejects_path.parent.mkdir(parents=True, exist_ok=True)
     with rejects_path.open("w", encoding="utf-8", newline="") as rejects:
         writer = csv.writer(rejects, delimiter=";")
         writer.writerow(REJECTS_HEADER)
         for path in paths:
-            submissions = read_submissions(path, partner, today=today, on_bytes=on_bytes)
+            chunks = read_chunks(
+                path, partner, today=today, on_bytes=on_bytes, lines_per_chunk=batch_size
+            )
+            if parser_process is None:
+                use_worker = _multi_core() and _size(path) >= PARSER_PROCESS_FROM_BYTES
+            else:
+                use_worker = parser_process
+            submissions = _in_worker(chunks) if use_worker else _here(chunks)
             async for outcomes in _record_in_batches(intake, submissions, batch_size):
                 for outcome in outcomes:
                     summary.count(outcome)
@@ -77,6 +106,89 @@ async def _record_in_batches(
             outcomes = await recording
         yield outcomes
         batch = following
+
+
+def _here(chunks: Iterable[LineChunk]) -> Iterator[Submission]:
+    for chunk in chunks:
+        yield from parse_chunk(chunk)
+
+
+def _in_worker(chunks: Iterator[LineChunk]) -> Iterator[Submission]:
+    """The chunks' submissions in order, parsed by the worker up to ``CHUNKS_AHEAD`` ahead.
+    A chunk the worker could not parse (it died, or could not start) is parsed here."""
+    pool = _parser_pool()
+    pending: deque[tuple[LineChunk, Future[list[Submission]] | None]] = deque()
+
+    def hand_over(chunk: LineChunk) -> None:
+        try:
+            pending.append((chunk, pool.submit(parse_chunk, chunk) if pool else None))
+        except Exception:  # a broken pool: this chunk and the rest are parsed here
+            pending.append((chunk, None))
+
+    try:
+        for chunk in islice(chunks, CHUNKS_AHEAD):
+            hand_over(chunk)
+        while pending:
+            chunk, future = pending.popleft()
+            submissions = _result(future)
+            yield from submissions if submissions is not None else parse_chunk(chunk)
+            following = next(chunks, None)
+            if following is not None:
+                hand_over(following)
+    finally:
+        for _, future in pending:
+            if future is not None:
+                future.cancel()
+
+
+def _result(future: Future[list[Submission]] | None) -> list[Submission] | None:
+    if future is None:
+        return None
+    try:
+        return future.result()
+    except BrokenProcessPool:  # the worker died: parse it here; the next file starts another
+        _forget_pool()
+        return None
+    except Exception:  # pragma: no cover - parse_chunk does not raise; parsed here it would
+        return None
+
+
+_pool: ProcessPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _parser_pool() -> ProcessPoolExecutor | None:
+    """The one worker process, started on first use and kept for this process's life."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            try:
+                # forkserver: the worker is forked from a clean single-threaded server that
+                # imported the parsing modules once, not from this process and its threads.
+                context = multiprocessing.get_context("forkserver")
+                context.set_forkserver_preload(["adapters.files.signal_file"])
+                _pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
+                atexit.register(_pool.shutdown, cancel_futures=True)
+            except Exception:
+                return None
+        return _pool
+
+
+def _forget_pool() -> None:
+    global _pool
+    with _pool_lock:
+        _pool = None
+
+
+def _multi_core() -> bool:
+    return (os.cpu_count() or 1) > 1
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # read_chunks says what is wrong with it
 
 
 def _batches(items: Iterable[Submission], size: int) -> Iterator[list[Submission]]:

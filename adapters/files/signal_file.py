@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
 from datetime import date
+from itertools import islice
 from pathlib import Path
 from typing import BinaryIO
 
@@ -59,6 +60,43 @@ def read_submissions(
 ) -> Iterator[Submission]:
     """One submission per data line of ``path``; raises ``UnreadableFileError`` up front when
     the file as a whole cannot be read."""
+    for chunk in read_chunks(path, partner, today=today, on_bytes=on_bytes):
+        yield from parse_chunk(chunk)
+
+
+@dataclass(frozen=True)
+class _Line:
+    number: int
+    text: str
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class LineChunk:
+    """Consecutive lines of one file with what it takes to read them: plain data, so that
+    another process can turn them into submissions (``parse_chunk``)."""
+
+    partner: Partner
+    today: date
+    lines: list[_Line]
+    fields: list[str] | None
+    """The wire names of the CSV columns; ``None`` for JSON lines."""
+    delimiter: str = ";"
+    decimal: str | None = None
+    date_format: str | None = None
+
+
+def read_chunks(
+    path: Path,
+    partner: Partner,
+    *,
+    today: date,
+    on_bytes: Callable[[int], None] | None = None,
+    lines_per_chunk: int = 1000,
+) -> Iterator[LineChunk]:
+    """The file's lines after the header, ``lines_per_chunk`` at a time (blank lines
+    included, ``parse_chunk`` skips them); raises ``UnreadableFileError`` up front when the
+    file as a whole cannot be read (missing, no header, unknown columns)."""
     file_format = FileFormat.for_partner(partner)
     try:
         handle = path.open("rb")
@@ -67,16 +105,32 @@ def read_submissions(
     with handle:
         lines = _decoded_lines(handle, file_format.encoding, on_bytes)
         if path.suffix.lower() in JSON_LINES_SUFFIXES:
-            yield from _json_lines(lines, partner, today)
+            template = LineChunk(partner, today, [], None)
         else:
-            yield from _csv_rows(path, lines, partner, file_format, today)
+            header_line = next((line for line in lines if line.text.strip()), None)
+            if header_line is None:
+                raise UnreadableFileError(f"{path}: the file is empty (no header line)")
+            delimiter = file_format.delimiter or _sniff_delimiter(header_line.text)
+            header = next(csv.reader([header_line.text], delimiter=delimiter))
+            fields = _wire_names(path, [h.strip() for h in header], file_format)
+            template = LineChunk(
+                partner,
+                today,
+                [],
+                fields,
+                delimiter,
+                file_format.decimal,
+                file_format.date_format,
+            )
+        while chunk := list(islice(lines, lines_per_chunk)):
+            yield replace(template, lines=chunk)
 
 
-@dataclass(frozen=True)
-class _Line:
-    number: int
-    text: str
-    problem: str | None = None
+def parse_chunk(chunk: LineChunk) -> list[Submission]:
+    """A submission for every line of the chunk that is not blank."""
+    if chunk.fields is None:
+        return list(_json_lines(chunk.lines, chunk.partner, chunk.today))
+    return list(_csv_rows(chunk))
 
 
 def _decoded_lines(
@@ -102,7 +156,7 @@ def _decoded_lines(
             yield _Line(number, text, f"the line is not valid {encoding} text")
 
 
-def _json_lines(lines: Iterator[_Line], partner: Partner, today: date) -> Iterator[Submission]:
+def _json_lines(lines: Iterable[_Line], partner: Partner, today: date) -> Iterator[Submission]:
     for line in lines:
         text = line.text.strip()
         if not text:
@@ -123,20 +177,9 @@ def _json_lines(lines: Iterator[_Line], partner: Partner, today: date) -> Iterat
         yield _submission(partner, line, parse_signal(record, partner, today=today))
 
 
-def _csv_rows(
-    path: Path,
-    lines: Iterator[_Line],
-    partner: Partner,
-    file_format: FileFormat,
-    today: date,
-) -> Iterator[Submission]:
-    header_line = next((line for line in lines if line.text.strip()), None)
-    if header_line is None:
-        raise UnreadableFileError(f"{path}: the file is empty (no header line)")
-    delimiter = file_format.delimiter or _sniff_delimiter(header_line.text)
-    header = next(csv.reader([header_line.text], delimiter=delimiter))
-    fields = _wire_names(path, [h.strip() for h in header], file_format)
-    for line in lines:
+def _csv_rows(chunk: LineChunk) -> Iterator[Submission]:
+    partner, fields, delimiter = chunk.partner, chunk.fields or [], chunk.delimiter
+    for line in chunk.lines:
         if not line.text.strip():
             continue
         if line.problem:
@@ -157,9 +200,9 @@ def _csv_rows(
         parsed = parse_signal(
             record,
             partner,
-            today=today,
-            decimal=file_format.decimal,
-            date_format=file_format.date_format,
+            today=chunk.today,
+            decimal=chunk.decimal,
+            date_format=chunk.date_format,
         )
         yield _submission(partner, line, parsed)
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import csv
 import json
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from datetime import date
 from pathlib import Path
 
 import pytest
 
+import adapters.files.ingest_files as ingest_module
 import events.catalogue  # noqa: F401  (registers the domain events)
 from adapters.files.ingest_files import ingest_files
 from adapters.files.signal_file import UnreadableFileError
@@ -59,7 +62,17 @@ def read_rejects(path: Path) -> list[tuple[str, str, str]]:
     return [(line, field, reason) for _, line, field, reason in rows[1:]]
 
 
-async def test_a_file_mixing_every_kind_of_bad_line(store: SqlEventStore, tmp_path: Path) -> None:
+# Parsed here, in the worker process, and in the worker in chunks of 2 lines (so chunks are
+# handed over ahead and a batch's lines come from several of them): always the same result.
+PARSERS = pytest.mark.parametrize(
+    ("parser_process", "batch_size"), [(False, 1000), (True, 1000), (True, 2)]
+)
+
+
+@PARSERS
+async def test_a_file_mixing_every_kind_of_bad_line(
+    store: SqlEventStore, tmp_path: Path, parser_process: bool, batch_size: int
+) -> None:
     header = ";".join(WIRE_FIELDS)
     path = write(
         tmp_path / "vitens.csv",
@@ -80,7 +93,15 @@ async def test_a_file_mixing_every_kind_of_bad_line(store: SqlEventStore, tmp_pa
     partner = intake_for(store).partners.get("vitens")
     assert partner is not None
 
-    summary = await ingest_files(intake_for(store), partner, [path], rejects, today=TODAY)
+    summary = await ingest_files(
+        intake_for(store),
+        partner,
+        [path],
+        rejects,
+        today=TODAY,
+        parser_process=parser_process,
+        batch_size=batch_size,
+    )
 
     assert (summary.accepted, summary.duplicates, summary.rejected) == (1, 1, 6)
     found = read_rejects(rejects)
@@ -150,7 +171,10 @@ async def test_partner_mapping_columns_encoding_and_formats(
     assert str(received.amount) == "1234.56"  # type: ignore[attr-defined]
 
 
-async def test_json_lines(store: SqlEventStore, tmp_path: Path) -> None:
+@PARSERS
+async def test_json_lines(
+    store: SqlEventStore, tmp_path: Path, parser_process: bool, batch_size: int
+) -> None:
     client_fields = {"burgerservicenummer", "voorletters", "voorvoegsel", "achternaam"}
     client_fields |= {"postcode", "huisnummer", "plaatsnaam"}
     nested: dict[str, object] = {k: v for k, v in GOOD.items() if k not in client_fields}
@@ -162,18 +186,68 @@ async def test_json_lines(store: SqlEventStore, tmp_path: Path) -> None:
     partner = intake_for(store).partners.get("vitens")
     assert partner is not None
     rejects = tmp_path / "r.csv"
-    summary = await ingest_files(intake_for(store), partner, [path], rejects, today=TODAY)
+    summary = await ingest_files(
+        intake_for(store),
+        partner,
+        [path],
+        rejects,
+        today=TODAY,
+        parser_process=parser_process,
+        batch_size=batch_size,
+    )
 
     assert (summary.accepted, summary.duplicates, summary.rejected) == (1, 0, 3)
     assert [line for line, _, _ in read_rejects(rejects)] == ["3", "4", "5"]
 
 
+@pytest.mark.parametrize("parser_process", [False, True])
 async def test_unknown_columns_make_the_file_unreadable(
-    store: SqlEventStore, tmp_path: Path
+    store: SqlEventStore, tmp_path: Path, parser_process: bool
 ) -> None:
     path = write(tmp_path / "x.csv", ["signaalId;Bedragje", "V-1;12"])
     partner = intake_for(store).partners.get("vitens")
     assert partner is not None
     with pytest.raises(UnreadableFileError, match="'Bedragje'"):
-        await ingest_files(intake_for(store), partner, [path], tmp_path / "r.csv", today=TODAY)
+        await ingest_files(
+            intake_for(store),
+            partner,
+            [path],
+            tmp_path / "r.csv",
+            today=TODAY,
+            parser_process=parser_process,
+        )
     assert await store.read_all() == []
+
+
+class _DeadWorker:
+    """A worker pool whose process died: every chunk handed to it fails."""
+
+    def __init__(self) -> None:
+        self.handed: int = 0
+
+    def submit(self, *_: object) -> Future[object]:
+        self.handed += 1
+        future: Future[object] = Future()
+        future.set_exception(BrokenProcessPool("the worker died"))
+        return future
+
+
+@pytest.mark.parametrize("worker", ["dead", "none"])
+async def test_lines_the_worker_could_not_parse_are_parsed_here(
+    store: SqlEventStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, worker: str
+) -> None:
+    dead = _DeadWorker()
+    monkeypatch.setattr(ingest_module, "_parser_pool", lambda: dead if worker == "dead" else None)
+    lines = [canonical_line(signaalId=f"V-{n}", huisnummer=str(n + 1)) for n in range(5)]
+    path = write(tmp_path / "vitens.csv", [";".join(WIRE_FIELDS), *lines, "V-9;Water"])
+    partner = intake_for(store).partners.get("vitens")
+    assert partner is not None
+    rejects = tmp_path / "r.csv"
+
+    summary = await ingest_files(
+        intake_for(store), partner, [path], rejects, today=TODAY, parser_process=True, batch_size=2
+    )
+
+    assert (summary.accepted, summary.duplicates, summary.rejected) == (5, 0, 1)
+    assert [line for line, _, _ in read_rejects(rejects)] == ["7"]
+    assert dead.handed == (3 if worker == "dead" else 0)
