@@ -81,20 +81,22 @@ async def _ingest_files(target: Target, folder: Path) -> dict[str, float]:
     store, intake = await _open_intake(target)
     files = sorted(folder.glob("*.csv"))
     started = time.perf_counter()
-    signals = 0
+    counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
     try:
         for path in files:
             partner = intake.partners.get(path.stem.split("-", 2)[2])
             summary = await ingest_files(
                 intake, partner, [path], folder / "rejects" / f"{path.stem}.csv", today=TODAY
             )
-            signals += summary.accepted + summary.duplicates + summary.rejected
+            counts["accepted"] += summary.accepted
+            counts["duplicate"] += summary.duplicates
+            counts["rejected"] += summary.rejected
             if summary.rejected:
                 raise RuntimeError(f"{path.name}: {summary.rejected} rejected; expected none")
     finally:
         await store.close()
     seconds = time.perf_counter() - started
-    return {"signals": signals, "seconds": seconds}
+    return {"signals": sum(counts.values()), "seconds": seconds, **counts}
 
 
 async def _through_nats(target: Target, folder: Path, nats_url: str) -> dict[str, float]:
@@ -103,6 +105,18 @@ async def _through_nats(target: Target, folder: Path, nats_url: str) -> dict[str
     from adapters.broker.signal_intake import IntakeTopology, build_intake_broker
 
     store, intake = await _open_intake(target)
+    # Every outcome counts, whatever it is: a signal is done when it is accepted, a duplicate
+    # or rejected. (Counting SignalReceived events instead would wait for ever on a duplicate.)
+    counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
+    receive = intake.receive
+
+    async def counting_receive(submissions: Any) -> Any:
+        outcomes = await receive(submissions)
+        for outcome in outcomes:  # only after the batch committed
+            counts[outcome.status] += 1
+        return outcomes
+
+    intake.receive = counting_receive
     suffix = uuid.uuid4().hex[:8]
     topology = IntakeTopology(
         signal_stream=f"BENCH_SIGNALEN_{suffix}",
@@ -119,12 +133,7 @@ async def _through_nats(target: Target, folder: Path, nats_url: str) -> dict[str
     with messages.open("w", encoding="utf-8") as out:
         for path in sorted(folder.glob("*.csv")):
             partner = intake.partners.get(path.stem.split("-", 2)[2])
-            if partner is None or partner.file is not None:
-                continue  # the canonical files; mapped files hold the same kind of rows
-            lines = path.read_text(encoding="utf-8").splitlines()
-            header = lines[0].split(";")
-            for line in lines[1:]:
-                row = dict(zip(header, line.split(";"), strict=True))
+            for row in _wire_rows(path, partner):
                 body = _cloud_event(partner.source, row).decode()
                 out.write(f"{topology.signal_subjects}.{partner.id} {body}\n")
                 expected += 1
@@ -135,7 +144,7 @@ async def _through_nats(target: Target, folder: Path, nats_url: str) -> dict[str
         publisher = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bench.nats_publisher", nats_url, str(messages)
         )
-        while await _received(store) < expected:
+        while sum(counts.values()) < expected:
             await asyncio.sleep(0.05)
         seconds = time.perf_counter() - started
         if await publisher.wait() != 0:
@@ -148,7 +157,24 @@ async def _through_nats(target: Target, folder: Path, nats_url: str) -> dict[str
                 await cleanup.jetstream().delete_stream(stream)
         await cleanup.close()
         await store.close()
-    return {"signals": expected, "seconds": seconds}
+    received = await _count_events(target, "SignalReceived")
+    if received != counts["accepted"]:
+        raise RuntimeError(f"{counts['accepted']} accepted but {received} SignalReceived")
+    return {"signals": expected, "seconds": seconds, **counts}
+
+
+def _wire_rows(path: Path, partner: Any) -> list[dict[str, str]]:
+    """The file's rows under the wire field names: a partner with a file mapping (its own
+    column names, decimal comma, dd-mm-yyyy dates) publishes the same rows on NATS with the
+    wire names, and the values as they are, which the wire format accepts too."""
+    mapping = partner.file
+    encoding = mapping.encoding if mapping is not None else "utf-8"
+    delimiter = (mapping.delimiter if mapping is not None else None) or ";"
+    columns = mapping.columns if mapping is not None else {}
+    wire_names = {column: wire for wire, column in columns.items()}
+    lines = path.read_text(encoding=encoding).splitlines()
+    header = [wire_names.get(name, name) for name in lines[0].split(delimiter)]
+    return [dict(zip(header, line.split(delimiter), strict=True)) for line in lines[1:] if line]
 
 
 def _cloud_event(source: str, row: dict[str, str]) -> bytes:
@@ -167,14 +193,20 @@ def _cloud_event(source: str, row: dict[str, str]) -> bytes:
     return json.dumps(event).encode()
 
 
-async def _received(store: Any) -> int:
+async def _count_events(target: Target, event_type: str) -> int:
     from sqlalchemy import func, select
 
+    from events.store.engine import create_engine
     from events.store.schema import events_table
 
-    query = select(func.count()).where(events_table.c.event_type == "SignalReceived")
-    async with store.engine.connect() as conn:
-        return int((await conn.execute(query)).scalar_one())
+    url, kwargs = _engine_url(target)
+    engine = create_engine(url, **kwargs)
+    query = select(func.count()).where(events_table.c.event_type == event_type)
+    try:
+        async with engine.connect() as conn:
+            return int((await conn.execute(query)).scalar_one())
+    finally:
+        await engine.dispose()
 
 
 async def _raw_batched_appends(target: Target, events: int) -> dict[str, float]:
@@ -265,6 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     for column in (
         "channel",
         "signals",
+        "accepted / duplicate / rejected",
         "signals/s",
         "peak RSS",
         "store raw events/s",
@@ -282,6 +315,7 @@ def main(argv: list[str] | None = None) -> int:
         table.add_row(
             name,
             f"{result['signals']:,.0f}",
+            " / ".join(f"{result[k]:,.0f}" for k in ("accepted", "duplicate", "rejected")),
             f"{rate:,.0f}",
             f"{result['rss_mb']:,.0f} MB",
             f"{raw_rate:,.0f}",
