@@ -390,6 +390,7 @@ async def time_reports(
 class Figures:
     events: int
     write_seconds: float
+    """0 when a kept log was reused."""
     rebuild_seconds: dict[str, float]
     read_events: int
     read_seconds: float
@@ -447,9 +448,10 @@ async def measure(
         await upgrade(engine)
         started = time.perf_counter()
         written = await store.last_position()  # a kept log (--keep-schema) is reused
+        write_seconds = 0.0
         if not written:
             written = await write_log(store, moment, events, per_day, seed)
-        write_seconds = time.perf_counter() - started
+            write_seconds = time.perf_counter() - started
         projections = [p for p in all_projections(CONFIG_DIR) if not views or p.name in views]
         runner = ProjectionRunner(store, projections)
         rebuild: dict[str, float] = {}
@@ -526,10 +528,13 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
     n = figures.events
-    console.print(
-        f"Wrote {n:,} events in {figures.write_seconds:.1f} s "
-        f"({n / figures.write_seconds:,.0f} events/s)."
-    )
+    if figures.write_seconds:
+        console.print(
+            f"Wrote {n:,} events in {figures.write_seconds:.1f} s "
+            f"({n / figures.write_seconds:,.0f} events/s)."
+        )
+    else:
+        console.print(f"Reused the {n:,} events kept in schema {args.keep_schema}.")
     rates = Table(title="Rebuild from the start of the log (events of the log per second)")
     for column in ("what", "seconds", "events/s", "vs read_all"):
         rates.add_column(column, justify="left" if column == "what" else "right")

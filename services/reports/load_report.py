@@ -4,7 +4,10 @@ Two sources, one computation:
 
 - **now**: the read model of ``projections/report_facts.py``, filtered in SQL to what the
   period and scope can touch (``build_report`` selects from there, and gives the same
-  figures for any superset of the facts it needs);
+  figures for any superset of the facts it needs). On PostgreSQL the referrals come with
+  their cases' columns in one query, and the two figures whose facts reach far outside the
+  period (capacity: every household ever referred to a project; repeat households: a year
+  of signals before the period) are counted in SQL and passed as ``Aggregates``;
 - **as of a day** (``--as-of``): the event log replayed in memory, through the same pure
   ``fold``, up to the end of that day in Europe/Amsterdam (the events recorded at or before
   midnight). The log is in commit order and each append is stamped when it is written, so
@@ -15,6 +18,7 @@ Two sources, one computation:
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -171,14 +175,20 @@ async def read_facts(
     """The stored facts that the report of ``args`` can touch (a superset, in SQL), and on
     PostgreSQL the aggregates counted there instead of from facts far outside the period."""
     if conn.dialect.name == "postgresql":
-        referrals = await _postgres_referrals(conn, args)
-        referrals += await _case_closures(conn, args)
-        signals = await _period_signals(conn, args)
-        aggregates = Aggregates(
-            capacity_taken=await _postgres_capacity(conn, args, config),
-            earlier_households=await _postgres_earlier_households(conn, args),
-        )
-        return referrals, signals, aggregates
+        # The referrals, the largest read, on a second connection at the same time as the
+        # rest: the server works on both while this process decodes what has come back.
+        async with conn.engine.connect() as second:
+            reading = asyncio.create_task(_postgres_referrals(second, args))
+            try:
+                closures = await _case_closures(conn, args)
+                signals = await _period_signals(conn, args)
+                aggregates = Aggregates(
+                    capacity_taken=await _postgres_capacity(conn, args, config),
+                    earlier_households=await _postgres_earlier_households(conn, args),
+                )
+            finally:
+                referrals = await reading
+        return referrals + closures, signals, aggregates
     referrals = await _referrals(conn, args, config)
     referrals += await _case_closures(conn, args)
     signals = await _signals(conn, args)
