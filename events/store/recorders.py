@@ -348,7 +348,11 @@ class _WorkerThreadNeededError(Exception):
 
 
 def _sqlite_append(
-    db: sqlite3.Connection, appends: Sequence[StreamAppend], now: datetime
+    db: sqlite3.Connection,
+    appends: Sequence[StreamAppend],
+    now: datetime,
+    *,
+    savepoint: bool = True,
 ) -> AppendPlan:
     """Append inside the caller's write transaction.
 
@@ -356,7 +360,8 @@ def _sqlite_append(
     id, inside a savepoint. Only when the unique index on event ids refuses one, or the
     versions do not fit (a redelivery, a retry), is the append planned again with the stored
     ids, which tells a duplicate from a conflict exactly as before. The common case, all new,
-    saves a lookup per event.
+    saves a lookup per event. ``savepoint=False``: the caller rolls its whole transaction back
+    on an ``IntegrityError`` instead (a lone append, whose transaction is its own).
     """
     stream_ids, _ = check_appends(appends)
     versions = dict(
@@ -373,6 +378,9 @@ def _sqlite_append(
         # A retry of a stored append carries its old expected version: a duplicate, not
         # a conflict, if its event ids are stored. Only the stored ids can tell.
         return _sqlite_append_knowing_stored_ids(db, appends, versions, now)
+    if not savepoint:
+        _sqlite_insert(db, plan, now)
+        return plan
     db.execute("SAVEPOINT hub_optimistic_append")
     try:
         _sqlite_insert(db, plan, now)
@@ -424,8 +432,9 @@ def _sqlite_append_transaction(
 def _sqlite_append_if_unlocked(
     db: sqlite3.Connection, appends: Sequence[StreamAppend], now: datetime
 ) -> AppendPlan:
-    """``_sqlite_append_transaction`` if the write lock is free now; raises
-    ``_WorkerThreadNeededError`` instead of waiting for it."""
+    """``_sqlite_append_transaction`` if the write lock is free now and the events are
+    new; raises ``_WorkerThreadNeededError``, having written nothing, instead of waiting for
+    the lock or judging a retry here."""
     try:
         db.execute("PRAGMA busy_timeout=0")
     except sqlite3.ProgrammingError as error:
@@ -438,7 +447,17 @@ def _sqlite_append_if_unlocked(
         raise _WorkerThreadNeededError from error
     finally:
         db.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    return _sqlite_append_and_commit(db, appends, now)
+    try:
+        plan = _sqlite_append(db, appends, now, savepoint=False)
+    except sqlite3.IntegrityError as error:
+        # A stored event id (a retry): judged with the stored ids on the worker thread.
+        db.execute("ROLLBACK")
+        raise _WorkerThreadNeededError from error
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+    return plan
 
 
 def _sqlite_append_and_commit(

@@ -343,3 +343,17 @@ async def test_a_page_of_mixed_event_types_reads_back_in_position_order(
         for n, thing in enumerate(things)
         for e in (Counted(number=n), thing, Counted(number=10 + n))
     ]
+
+
+async def test_a_retry_with_any_version_is_a_duplicate_and_the_next_append_follows_it(
+    store: SqlEventStore,
+) -> None:
+    events = [counted(1), counted(2)]
+    await store.append("s", events, StreamState.ANY)
+
+    retry = await store.append("s", events, StreamState.ANY)
+    following = await store.append("s", [counted(3)], StreamState.ANY)
+
+    assert (retry.duplicate, retry.appended, retry.stream_version) == (True, 0, 2)
+    assert (following.appended, following.stream_version) == (1, 3)
+    assert [r.stream_version for r in await store.read_all()] == [1, 2, 3]
