@@ -1,19 +1,19 @@
-"""Many team actions on referrals in one unit of work: the batch entry point beside
-``act_on_referral``.
+"""Team actions on referrals, any number in one unit of work: the one way they are recorded.
 
-For recording a day's work in bulk (the demo's simulated year; a team's own system that
-exports its work afterwards). The rules are those of ``ReferralActions``: the pure commands
-of ``services.referrals.lifecycle`` decide, a referral is touched only by the team whose queue
-it is in, each stream is appended with the version it was read at (so a concurrent change
-makes the whole batch fail with ``ConcurrencyError`` and nothing is written), a claim marks
-the case picked up, a close ends the case in intake's state, and a reroute requests the new
-referral, all in the same transaction.
+``ReferralActions`` (one action, the teams' HTTP API) and the demo's simulated year (a day's
+work in bulk; a team's own system that exports its work afterwards) both come here, so the
+rules are written once: the pure commands of ``services.referrals.lifecycle`` decide; a
+referral is touched only by the team whose queue it is in; each stream is appended with the
+version it was read at (a concurrent change makes the whole batch fail with
+``ConcurrencyError`` and nothing is written); and in the same transaction a claim marks the
+case picked up, a close or a cancellation ends the case in intake's state, and a reroute
+requests the new referral and points the case at it.
 
-What differs, and why:
+For batches:
 
-* one transaction for the whole batch: ``ReferralActions`` took 4.8 ms an action on SQLite
-  (measured: read the stream, one transaction), about 100 s for the 21,000 actions of a year
-  of an Almelo-sized municipality; a day's work in one batch records them in about 10 s;
+* one transaction for the whole batch: one transaction an action took 4.8 ms on SQLite
+  (read the stream, one transaction), about 100 s for the 21,000 actions of a year of an
+  Almelo-sized municipality; a day's work in one batch records them in about 10 s;
 * each action carries its own time (``at``), because the work happened then, not when the
   batch is recorded;
 * a refused action (wrong state, another team's referral, unknown id) is reported in the
@@ -40,13 +40,13 @@ from events.envelope import Metadata, NewEvent, StreamAppend, StreamState
 from events.store import SqlEventStore
 from services.intake.tables import household_cases
 from services.referrals import lifecycle
-from services.referrals.act_on_referral import (
+from services.referrals.lifecycle import Referral, ReferralError
+from services.referrals.refusals import (
     MANUAL_REROUTE,
     NotYourReferral,
     ReferralNotFoundError,
     stream_of,
 )
-from services.referrals.lifecycle import Referral, ReferralError
 from services.routing.config import Projects
 
 
@@ -80,7 +80,15 @@ class CloseReferral:
 class ReleaseReferral:
     team: str
     referral_id: uuid.UUID
-    reason: str
+    reason: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CancelReferral:
+    team: str
+    referral_id: uuid.UUID
+    reason: str | None
     at: datetime
 
 
@@ -90,12 +98,17 @@ class RerouteReferral:
     referral_id: uuid.UUID
     to_project: str
     to_team: str
-    reason: str
+    reason: str | None
     at: datetime
 
 
 TeamAction = (
-    ClaimReferral | RecordContactAttempt | CloseReferral | ReleaseReferral | RerouteReferral
+    ClaimReferral
+    | RecordContactAttempt
+    | CloseReferral
+    | ReleaseReferral
+    | CancelReferral
+    | RerouteReferral
 )
 
 Refusal = ReferralError | NotYourReferral | ReferralNotFoundError
@@ -141,6 +154,7 @@ async def act_in_one_unit_of_work(
     reroutes: list[tuple[uuid.UUID, uuid.UUID, str, str]] = []
     claimed: set[uuid.UUID] = set()
     closed: dict[uuid.UUID, Outcome] = {}
+    cancelled: set[uuid.UUID] = set()
     for action in actions:
         stream = streams.get(action.referral_id)
         if stream is None:
@@ -161,6 +175,8 @@ async def act_in_one_unit_of_work(
             claimed.add(action.referral_id)
         if isinstance(action, CloseReferral):
             closed[action.referral_id] = action.outcome
+        if isinstance(action, CancelReferral):
+            cancelled.add(action.referral_id)
         if created is not None:
             new_id, requested = created
             streams[new_id] = _Stream(
@@ -210,6 +226,12 @@ async def act_in_one_unit_of_work(
                         for rid, outcome in closed.items()
                     ],
                 )
+            if cancelled:
+                await uow.connection.execute(
+                    update(household_cases)
+                    .where(household_cases.c.referral_id.in_(sorted(cancelled)))
+                    .values(status="cancelled")
+                )
         result.appended = sum(r.appended for r in appended)
     result.referrals = {
         rid: LoadedReferral(s.referral, s.read_version + len(s.new_events))
@@ -246,6 +268,8 @@ def _decide(referral: Referral, action: TeamAction) -> list[DomainEvent]:
             return lifecycle.close(referral, outcome, closed_on)
         case ReleaseReferral(reason=reason, at=at):
             return lifecycle.release(referral, reason, at)
+        case CancelReferral(reason=reason, at=at):
+            return lifecycle.cancel(referral, reason, at)
         case RerouteReferral():
             return lifecycle.reroute(
                 referral, action.to_project, action.to_team, action.reason, action.at

@@ -20,6 +20,9 @@ sees the earlier outcome) instead of attaching to a case nobody works on any mor
 Ownership is enforced here, not in the adapter: a referral of another team raises
 ``NotYourReferral`` before any command runs (a team sees and touches only its own queue,
 DESIGN §9).
+
+Every action is recorded by ``act_in_one_unit_of_work`` as a batch of one, so these rules are
+written once for the API and for bulk recording; here a refusal is raised instead of reported.
 """
 
 from __future__ import annotations
@@ -29,42 +32,36 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from sqlalchemy import update
-
-from events.base import DomainEvent
 from events.catalogue.referrals import ContactKind, PartOfDay
 from events.catalogue.vocabulary import Outcome
-from events.envelope import Metadata, NewEvent, StreamState
 from events.store import SqlEventStore
-from services.intake.tables import household_cases
 from services.referrals import lifecycle
+from services.referrals.act_in_batches import (
+    CancelReferral,
+    ClaimReferral,
+    CloseReferral,
+    RecordContactAttempt,
+    ReleaseReferral,
+    RerouteReferral,
+    TeamAction,
+    act_in_one_unit_of_work,
+)
 from services.referrals.lifecycle import Referral
+from services.referrals.refusals import (
+    MANUAL_REROUTE,
+    NotYourReferral,
+    ReferralNotFoundError,
+    stream_of,
+)
 from services.routing.config import Projects
 
-
-class ReferralNotFoundError(LookupError):
-    """No referral has this id (HTTP 404)."""
-
-    def __init__(self, referral_id: uuid.UUID) -> None:
-        self.referral_id = referral_id
-        super().__init__(f"referral {referral_id} does not exist")
-
-
-class NotYourReferral(PermissionError):  # noqa: N818 -- the name issue 4's API uses
-    """The referral is in another team's queue (HTTP 403). The message does not say which."""
-
-    def __init__(self, referral_id: uuid.UUID, team: str) -> None:
-        self.referral_id = referral_id
-        self.team = team
-        super().__init__(f"referral {referral_id} is not in the queue of team {team}")
-
-
-def stream_of(referral_id: uuid.UUID) -> str:
-    return f"referral-{referral_id}"
-
-
-MANUAL_REROUTE = "handmatig-doorverwezen"
-"""The rule id on a referral that a team placed by hand."""
+__all__ = [
+    "MANUAL_REROUTE",
+    "NotYourReferral",
+    "ReferralActions",
+    "ReferralNotFoundError",
+    "stream_of",
+]
 
 
 def _now() -> datetime:
@@ -82,7 +79,12 @@ class ReferralActions:
 
     async def load(self, team: str, referral_id: uuid.UUID) -> Referral:
         """The referral as its events left it; only for the team whose queue it is in."""
-        referral, _ = await self._load(team, referral_id)
+        recorded = await self.store.read_stream(stream_of(referral_id))
+        if not recorded:
+            raise ReferralNotFoundError(referral_id)
+        referral = lifecycle.fold(r.event for r in recorded)
+        if referral.team != team:
+            raise NotYourReferral(referral_id, team)
         return referral
 
     async def claim(
@@ -93,14 +95,8 @@ class ReferralActions:
         *,
         correlation_id: str | None = None,
     ) -> Referral:
-        at = self.clock()
-        return await self._act(
-            team,
-            referral_id,
-            lambda r: lifecycle.claim(r, worker_id, at),
-            correlation_id=correlation_id,
-            marks_picked_up=True,
-        )
+        action = ClaimReferral(team, referral_id, worker_id, self.clock())
+        return await self._act(action, correlation_id)
 
     async def release(
         self,
@@ -110,13 +106,8 @@ class ReferralActions:
         *,
         correlation_id: str | None = None,
     ) -> Referral:
-        at = self.clock()
-        return await self._act(
-            team,
-            referral_id,
-            lambda r: lifecycle.release(r, reason, at),
-            correlation_id=correlation_id,
-        )
+        action = ReleaseReferral(team, referral_id, reason, self.clock())
+        return await self._act(action, correlation_id)
 
     async def record_contact_attempt(
         self,
@@ -129,12 +120,8 @@ class ReferralActions:
         *,
         correlation_id: str | None = None,
     ) -> Referral:
-        return await self._act(
-            team,
-            referral_id,
-            lambda r: lifecycle.record_contact_attempt(r, kind, reached, attempted_on, part_of_day),
-            correlation_id=correlation_id,
-        )
+        action = RecordContactAttempt(team, referral_id, kind, reached, attempted_on, part_of_day)
+        return await self._act(action, correlation_id)
 
     async def close(
         self,
@@ -145,13 +132,8 @@ class ReferralActions:
         *,
         correlation_id: str | None = None,
     ) -> Referral:
-        return await self._act(
-            team,
-            referral_id,
-            lambda r: lifecycle.close(r, outcome, closed_on),
-            correlation_id=correlation_id,
-            case_change={"status": "closed", "outcome": outcome.value},
-        )
+        action = CloseReferral(team, referral_id, outcome, closed_on)
+        return await self._act(action, correlation_id)
 
     async def cancel(
         self,
@@ -162,14 +144,8 @@ class ReferralActions:
         correlation_id: str | None = None,
     ) -> Referral:
         """The referral is no longer needed before any contact (debt paid, signal wrong)."""
-        at = self.clock()
-        return await self._act(
-            team,
-            referral_id,
-            lambda r: lifecycle.cancel(r, reason, at),
-            correlation_id=correlation_id,
-            case_change={"status": "cancelled"},
-        )
+        action = CancelReferral(team, referral_id, reason, self.clock())
+        return await self._act(action, correlation_id)
 
     async def reroute(
         self,
@@ -188,88 +164,14 @@ class ReferralActions:
         referral and counts as picked up, so a later signal does not route it again: a person
         decided where it belongs. The target project must exist and be "in uitvoering".
         """
-        at = self.clock()
-        referral, version = await self._load(team, referral_id)
-        ended = lifecycle.reroute(referral, to_project, to_team, reason, at)
-        project = self.projects.get(to_project) if self.projects is not None else None
-        if self.projects is not None and (project is None or not project.receives_referrals):
-            raise lifecycle.InvalidCommandError(
-                "to_project", "is not a project that receives referrals (in uitvoering)"
-            )
-        new_id = uuid.uuid4()
-        requested = lifecycle.request(
-            referral_id=new_id,
-            case_id=referral.case_id,
-            project=to_project,
-            team=to_team,
-            urgent=referral.urgent,
-            requested_on=at.date(),
-            rule_id=MANUAL_REROUTE,
-            **({"policy": project.sla} if project is not None else {}),
+        action = RerouteReferral(team, referral_id, to_project, to_team, reason, self.clock())
+        return await self._act(action, correlation_id)
+
+    async def _act(self, action: TeamAction, correlation_id: str | None) -> Referral:
+        result = await act_in_one_unit_of_work(
+            self.store, [action], projects=self.projects, correlation_id=correlation_id
         )
-        metadata = Metadata(correlation_id=correlation_id, actor=f"team:{team}")
-        async with self.store.unit_of_work() as uow:
-            await uow.append(
-                stream_of(referral_id),
-                [NewEvent(event, metadata) for event in ended],
-                expected_version=version,
-            )
-            await uow.append(
-                stream_of(new_id),
-                [NewEvent(event, metadata) for event in requested],
-                expected_version=StreamState.NO_STREAM,
-            )
-            await uow.connection.execute(
-                update(household_cases)
-                .where(household_cases.c.referral_id == referral_id)
-                .values(project=to_project, team=to_team, referral_id=new_id, picked_up=True)
-            )
-        for event in ended:
-            referral = lifecycle.apply(referral, event)
-        return referral
-
-    # -- the one way every command goes -------------------------------------------------------
-
-    async def _load(self, team: str, referral_id: uuid.UUID) -> tuple[Referral, int]:
-        recorded = await self.store.read_stream(stream_of(referral_id))
-        if not recorded:
-            raise ReferralNotFoundError(referral_id)
-        referral = lifecycle.fold(r.event for r in recorded)
-        if referral.team != team:
-            raise NotYourReferral(referral_id, team)
-        return referral, recorded[-1].stream_version
-
-    async def _act(
-        self,
-        team: str,
-        referral_id: uuid.UUID,
-        decide: Callable[[Referral], list[DomainEvent]],
-        *,
-        correlation_id: str | None,
-        marks_picked_up: bool = False,
-        case_change: dict[str, str] | None = None,
-    ) -> Referral:
-        referral, version = await self._load(team, referral_id)
-        events = decide(referral)
-        metadata = Metadata(correlation_id=correlation_id, actor=f"team:{team}")
-        async with self.store.unit_of_work() as uow:
-            await uow.append(
-                stream_of(referral_id),
-                [NewEvent(event, metadata) for event in events],
-                expected_version=version,
-            )
-            if marks_picked_up:
-                await uow.connection.execute(
-                    update(household_cases)
-                    .where(household_cases.c.referral_id == referral_id)
-                    .values(picked_up=True)
-                )
-            if case_change:
-                await uow.connection.execute(
-                    update(household_cases)
-                    .where(household_cases.c.referral_id == referral_id)
-                    .values(**case_change)
-                )
-        for event in events:
-            referral = lifecycle.apply(referral, event)
-        return referral
+        if result.refused:
+            [(_, refusal)] = result.refused
+            raise refusal
+        return result.referrals[action.referral_id].referral

@@ -401,19 +401,21 @@ async def test_a_claimed_case_is_not_rerouted_by_a_later_signal(
 
 
 async def test_a_change_between_reading_and_writing_is_a_conflict(
-    intake: SignalIntake, store: SqlEventStore
+    intake: SignalIntake, store: SqlEventStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     referral_id = await routed_to_noord(intake)
     colleague = ReferralActions(store)
+    read_stream = store.read_stream
 
-    class Racing(ReferralActions):
-        async def _load(self, team: str, rid: uuid.UUID) -> tuple[Referral, int]:
-            loaded = await super()._load(team, rid)
-            await colleague.claim(team, rid, "mw-collega")  # lands in between
-            return loaded
+    async def read_then_a_colleague_claims(stream_id: str, after_version: int = 0) -> list[Any]:
+        recorded = await read_stream(stream_id, after_version)
+        monkeypatch.setattr(store, "read_stream", read_stream)
+        await colleague.claim(NOORD, referral_id, "mw-collega")  # lands in between
+        return recorded
 
+    monkeypatch.setattr(store, "read_stream", read_then_a_colleague_claims)
     with pytest.raises(ConcurrencyError):
-        await Racing(store).claim(NOORD, referral_id, "mw-1")
+        await ReferralActions(store).claim(NOORD, referral_id, "mw-1")
     referral = await colleague.load(NOORD, referral_id)
     assert referral.worker_id == "mw-collega"
 
