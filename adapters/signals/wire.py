@@ -324,13 +324,7 @@ def _shape_flat(record: Mapping[Any, object]) -> tuple[dict[str, object], list[F
         else:
             problems.append(_unknown(str(key), WIRE_FIELDS, prefix=""))
             continue
-        # _keep, inlined: this loop runs for every field of every line of a file.
-        if isinstance(value, str):
-            value = value.strip()
-            if value:
-                target[key] = value
-        elif value is not None:
-            target[key] = value
+        _keep(target, key, value)
     if client:
         top[CLIENT] = client
     return top, problems
@@ -345,9 +339,9 @@ def _shape_nested(record: Mapping[Any, object]) -> tuple[dict[str, object], list
             problems += client_problems
             if client:
                 top[CLIENT] = client
-        elif key in SIGNAL_FIELDS:
+        elif key in _SIGNAL_FIELD_SET:
             _keep(top, key, value)
-        elif key in CLIENT_FIELDS:
+        elif key in _CLIENT_FIELD_SET:
             problems.append(FieldProblem(key, "is a client field; put it inside client"))
         else:
             problems.append(_unknown(str(key), (*SIGNAL_FIELDS, CLIENT), prefix=""))
@@ -363,9 +357,9 @@ def _shape_client(value: object) -> tuple[dict[str, object], list[FieldProblem]]
     client: dict[str, object] = {}
     problems: list[FieldProblem] = []
     for key, field_value in value.items():
-        if key in CLIENT_FIELDS:
+        if key in _CLIENT_FIELD_SET:
             _keep(client, key, field_value)
-        elif key in SIGNAL_FIELDS:
+        elif key in _SIGNAL_FIELD_SET:
             message = "is a signal field; put it at the top level, not inside client"
             problems.append(FieldProblem(f"{CLIENT}.{key}", message))
         else:
@@ -374,8 +368,13 @@ def _shape_client(value: object) -> tuple[dict[str, object], list[FieldProblem]]
 
 
 def _keep(target: dict[str, object], key: str, value: object) -> None:
-    if not _absent(value):
-        target[key] = value.strip() if isinstance(value, str) else value
+    # What "not _absent(value)" decides, stripping a text value once.
+    if isinstance(value, str):
+        value = value.strip()
+        if value:
+            target[key] = value
+    elif value is not None:
+        target[key] = value
 
 
 def _absent(value: object) -> bool:

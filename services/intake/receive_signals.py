@@ -14,7 +14,8 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
-from typing import Any, Literal
+from operator import attrgetter
+from typing import Literal
 
 from events.catalogue.cases import (
     CaseCancelled,
@@ -59,6 +60,9 @@ from services.routing.route_case import CaseRouter
 
 _COMMAND_FIELDS = tuple(f.name for f in fields(ReceiveSignal) if f.name != "person")
 _PERSON_FIELDS = tuple(f.name for f in fields(PersonalDetails))
+_command_values = attrgetter(*_COMMAND_FIELDS)
+_person_values = attrgetter(*_PERSON_FIELDS)
+_PERSON_FIELDS_SORTED = tuple(sorted(_PERSON_FIELDS))
 REJECTION_NAMESPACE = uuid.UUID("9b5e0c1a-2d3f-4e5a-8b6c-0141de1ec7ed")
 
 
@@ -89,11 +93,11 @@ def content_hash(command: ReceiveSignal) -> str:
     """A digest of everything the partner said. Stored, so it must not change with the
     Python version: plain ``str`` of each value in field order (enums are StrEnums, whose
     ``str`` is their value)."""
-    values = [getattr(command, name) for name in _COMMAND_FIELDS]
+    values = list(_command_values(command))
     person = command.person
     if person is not None:
-        values.extend(getattr(person, name) for name in _PERSON_FIELDS)
-    text = "\x1f".join("" if v is None else str(v) for v in values)
+        values += _person_values(person)
+    text = "\x1f".join(["" if v is None else str(v) for v in values])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -110,6 +114,8 @@ def age_band(birth_date: date | None, on: date) -> str | None:
 @dataclass
 class _Batch:
     state: IntakeState
+    match_keys: dict[int, list[str]] = field(default_factory=dict)
+    """Each command's household match keys, by ``id`` of the command (computed once)."""
     appends: list[StreamAppend] = field(default_factory=list)
     rejection_ids: set[uuid.UUID] = field(default_factory=set)
 
@@ -134,15 +140,16 @@ class SignalIntake:
     async def receive(self, submissions: Sequence[Submission]) -> list[IntakeOutcome]:
         """Record every submission; returns one outcome per submission, in order."""
         commands = [s.parsed for s in submissions if isinstance(s.parsed, ReceiveSignal)]
+        keys = {id(c): match_keys(c.person) for c in commands if c.person is not None}
         async with self.store.unit_of_work() as uow:
             # Decide on a consistent picture: no other writer changes intake state meanwhile.
             await uow.lock()
             state = await load_state(
                 uow.connection,
                 [(c.partner_id, c.partner_signal_id) for c in commands],
-                [k for c in commands if c.person is not None for k in match_keys(c.person)],
+                [k for command_keys in keys.values() for k in command_keys],
             )
-            batch = _Batch(state)
+            batch = _Batch(state, match_keys=keys)
             with paused_garbage_collection():
                 outcomes = [self._receive_one(batch, s) for s in submissions]
             await save_state(uow.connection, state)
@@ -162,18 +169,19 @@ class SignalIntake:
             return self._reject(batch, submission, (problem,), command.partner_signal_id)
         digest = content_hash(command)
         known = batch.state.signals.get((command.partner_id, command.partner_signal_id))
-        household = self._household(batch.state, command, known)
+        household = self._household(batch, command, known)
         decision = decide(command, digest, known, batch.state.history(household), self.rules)
         return self._apply(batch, submission, command, digest, household, decision)
 
     def _household(
-        self, state: IntakeState, command: ReceiveSignal, known: KnownSignal | None
+        self, batch: _Batch, command: ReceiveSignal, known: KnownSignal | None
     ) -> uuid.UUID:
         if known is not None:
             return known.household_id
         if command.person is None:
             return uuid.uuid4()  # an intrekking of an unknown signal: rejected anyway
-        return state.resolve_household(match_keys(command.person))
+        keys = batch.match_keys.get(id(command))
+        return batch.state.resolve_household(keys or match_keys(command.person))
 
     def _apply(
         self,
@@ -568,10 +576,13 @@ def _event_ids(signal_id: uuid.UUID, digest: str) -> _EventIds:
 
 
 def _person_json(person: PersonalDetails) -> str:
-    return json.dumps(_fields(person), default=str, ensure_ascii=False, sort_keys=True)
+    # As json.dumps(<the fields>, default=str, ensure_ascii=False, sort_keys=True) writes it:
+    # keys in sorted order, the birth date (the one non-JSON value) as its str().
+    values = {}
+    for name in _PERSON_FIELDS_SORTED:
+        value = getattr(person, name)
+        values[name] = str(value) if isinstance(value, date) else value
+    return _PERSON_ENCODER.encode(values)
 
 
-def _fields(instance: Any) -> dict[str, Any]:
-    # A shallow field dict: dataclasses.asdict deep-copies every value, which costs more
-    # than the rest of intake together.
-    return {f.name: getattr(instance, f.name) for f in fields(instance)}
+_PERSON_ENCODER = json.JSONEncoder(ensure_ascii=False)
