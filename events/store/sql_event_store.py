@@ -222,10 +222,14 @@ class SqlEventStore:
 
     def _decode(self, rows: list[RawRow]) -> list[RecordedEvent]:
         make = RecordedEvent._make
+        # The events of one unit of work share their metadata (one correlation id, one
+        # actor): each distinct text is parsed once a page; Metadata is frozen, so sharing
+        # the object is safe.
+        metadata: dict[str, Metadata] = {EMPTY_METADATA_JSON: EMPTY_METADATA}
         with paused_garbage_collection():
             events = self._decode_payloads(rows)
             return [
-                make((p, s, v, i, t, sv, event, _metadata(m), at))
+                make((p, s, v, i, t, sv, event, metadata.get(m) or _parsed(metadata, m), at))
                 for (p, s, v, i, t, sv, _, m, at), event in zip(rows, events, strict=True)
             ]
 
@@ -331,9 +335,9 @@ def open_event_store(
     return SqlEventStore(create_engine(database_url), registry, **kwargs)
 
 
-def _metadata(text: str) -> Metadata:
-    # Most events carry no metadata: skip the parse for the common case.
-    return EMPTY_METADATA if text == EMPTY_METADATA_JSON else Metadata.model_validate_json(text)
+def _parsed(seen: dict[str, Metadata], text: str) -> Metadata:
+    parsed = seen[text] = Metadata.model_validate_json(text)
+    return parsed
 
 
 @asynccontextmanager

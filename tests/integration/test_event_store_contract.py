@@ -357,3 +357,24 @@ async def test_a_retry_with_any_version_is_a_duplicate_and_the_next_append_follo
     assert (retry.duplicate, retry.appended, retry.stream_version) == (True, 0, 2)
     assert (following.appended, following.stream_version) == (1, 3)
     assert [r.stream_version for r in await store.read_all()] == [1, 2, 3]
+
+
+async def test_metadata_reads_back_per_event_when_a_page_mixes_several(
+    store: SqlEventStore,
+) -> None:
+    first = Metadata(correlation_id="c-1", actor="team:noord")
+    second = Metadata(correlation_id="c-2", actor="team:zuid")
+    async with store.unit_of_work() as uow:
+        await uow.append(
+            "m",
+            [
+                NewEvent(Counted(number=1), first),
+                NewEvent(Counted(number=2), second),
+                NewEvent(Counted(number=3)),
+                NewEvent(Counted(number=4), first),
+            ],
+        )
+
+    read = [r.metadata for r in await store.read_all()]
+
+    assert read == [first, second, Metadata(), first]
