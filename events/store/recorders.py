@@ -144,17 +144,17 @@ class PostgresRecorder:
         expected version, a race); the caller then asks ``signaalhub_append``, which
         decides exactly, and nothing was written meanwhile."""
         expected = _expected_code(item.expected_version)
-        try:
-            row = await driver.fetchrow(
-                _LONE_APPEND,
-                item.stream_id,
-                expected,
+        with paused_garbage_collection():
+            columns = (
                 [new.event_id for new in item.events],
                 [new.event.event_type for new in item.events],
                 [new.event.schema_version for new in item.events],
                 [new.event.model_dump_json() for new in item.events],
                 [metadata_json(new) for new in item.events],
-                self.clock(),
+            )
+        try:
+            row = await driver.fetchrow(
+                _LONE_APPEND, item.stream_id, expected, *columns, self.clock()
             )
         except asyncpg.UniqueViolationError:
             return None  # an event id stored already, or a version taken since the check
@@ -217,8 +217,8 @@ class PostgresRecorder:
                 versions[stream_id] = version
         with paused_garbage_collection():
             plan = plan_appends(appends, versions, stored, self.clock())
-        if plan.rows:
             columns = list(zip(*plan.rows, strict=True))
+        if plan.rows:
             await driver.execute(
                 "INSERT INTO events (event_id, stream_id, stream_version, event_type, "
                 "schema_version, payload, metadata, recorded_at) "
@@ -416,10 +416,9 @@ def _sqlite_append_knowing_stored_ids(
 
 def _sqlite_insert(db: sqlite3.Connection, plan: AppendPlan, now: datetime) -> None:
     recorded_at = _sqlite_timestamp(now)  # one moment for the whole append
-    db.executemany(
-        _INSERT,
-        [(r[0].hex, r[1], r[2], r[3], r[4], r[5], r[6], recorded_at) for r in plan.rows],
-    )
+    with paused_garbage_collection():
+        rows = [(r[0].hex, r[1], r[2], r[3], r[4], r[5], r[6], recorded_at) for r in plan.rows]
+        db.executemany(_INSERT, rows)
 
 
 def _sqlite_append_transaction(
