@@ -18,9 +18,11 @@ def all_projections(config_dir: Path | None = None) -> list[Projection]:
         from services.settings import Settings
 
         config_dir = Settings().config_dir
+    # In this order the runner overlaps each view's fold with the previous view's writes
+    # best: the outbox's fold, the largest, with the audit trail's COPY, the largest write.
     return [
-        ReferralQueueProjection(),
+        AuditTrailProjection(),
         OutboxProjection(),
         ReportFactsProjection.from_config(config_dir),
-        AuditTrailProjection(),
+        ReferralQueueProjection(),
     ]
