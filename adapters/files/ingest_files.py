@@ -4,8 +4,10 @@ Reading and validating a line costs about as much CPU as recording it. For a lar
 lines are therefore parsed in a second process (one worker, started once per process, its
 modules loaded before the first file), chunk by chunk and at most a few chunks ahead, while
 this process records: on a machine with two cores both run at once instead of taking turns
-for the interpreter lock. A small file, one core, or a worker that cannot be used: parsed
-here, on a thread, with the same result — the worker runs the very same ``parse_chunk``.
+for the interpreter lock. The worker also works out what intake derives from a signal alone
+(its content hash, household match keys and personal-data JSON: ``prepare``). A small file,
+one core, or a worker that cannot be used: parsed here, on a thread, with the same result —
+the worker runs the very same ``parse_chunk``, and intake prepares what it was not given.
 """
 
 from __future__ import annotations
@@ -26,7 +28,12 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, TextIO
 
-from adapters.files.signal_file import LineChunk, parse_chunk, read_chunks
+from adapters.files.signal_file import (
+    LineChunk,
+    parse_and_prepare_chunk,
+    parse_chunk,
+    read_chunks,
+)
 from services.intake.receive_signals import IntakeOutcome, SignalIntake, Submission
 from services.partners import Partner
 
@@ -121,7 +128,8 @@ def _in_worker(chunks: Iterator[LineChunk]) -> Iterator[Submission]:
 
     def hand_over(chunk: LineChunk) -> None:
         try:
-            pending.append((chunk, pool.submit(parse_chunk, chunk) if pool else None))
+            future = pool.submit(parse_and_prepare_chunk, chunk) if pool else None
+            pending.append((chunk, future))
         except Exception:  # a broken pool: this chunk and the rest are parsed here
             pending.append((chunk, None))
 

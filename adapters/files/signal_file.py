@@ -20,7 +20,7 @@ from typing import BinaryIO
 from adapters.signals.wire import WHOLE_RECORD, parse_signal
 from events.catalogue.vocabulary import Channel
 from services.intake.commands import FieldProblem, ReceiveSignal
-from services.intake.receive_signals import Submission
+from services.intake.receive_signals import Submission, prepare
 from services.partners import WIRE_FIELDS, FileMapping, Partner
 
 JSON_LINES_SUFFIXES = {".jsonl", ".ndjson"}
@@ -131,6 +131,15 @@ def parse_chunk(chunk: LineChunk) -> list[Submission]:
     if chunk.fields is None:
         return list(_json_lines(chunk.lines, chunk.partner, chunk.today))
     return list(_csv_rows(chunk))
+
+
+def parse_and_prepare_chunk(chunk: LineChunk) -> list[Submission]:
+    """``parse_chunk``, each command with what intake derives from it alone (``prepare``):
+    for a parser process, which does that work beside the one that records."""
+    return [
+        replace(s, prepared=prepare(s.parsed)) if isinstance(s.parsed, ReceiveSignal) else s
+        for s in parse_chunk(chunk)
+    ]
 
 
 def _decoded_lines(

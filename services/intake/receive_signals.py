@@ -67,6 +67,26 @@ REJECTION_NAMESPACE = uuid.UUID("9b5e0c1a-2d3f-4e5a-8b6c-0141de1ec7ed")
 
 
 @dataclass(frozen=True)
+class Prepared:
+    """What intake derives from a command alone, whatever it knows: computed ahead where the
+    adapter has the time for it (the file channel's parser process), else by intake."""
+
+    digest: str
+    """``content_hash`` of the command."""
+    match_keys: tuple[str, ...]
+    """``match_keys`` of its person; empty without one."""
+    person_json: str | None
+    """Its person as kept in the personal-data store; ``None`` without one."""
+
+
+def prepare(command: ReceiveSignal) -> Prepared:
+    person = command.person
+    if person is None:
+        return Prepared(content_hash(command), (), None)
+    return Prepared(content_hash(command), tuple(match_keys(person)), _person_json(person))
+
+
+@dataclass(frozen=True)
 class Submission:
     """One message as an adapter received it: parsed into a command, or the problems found."""
 
@@ -77,6 +97,8 @@ class Submission:
     line_number: int | None = None
     correlation_id: str | None = None
     message_id: str | None = None  # the CloudEvent id, file:line, ...
+    prepared: Prepared | None = None
+    """``prepare(parsed)``, when the adapter computed it already."""
 
 
 @dataclass(frozen=True)
@@ -114,8 +136,8 @@ def age_band(birth_date: date | None, on: date) -> str | None:
 @dataclass
 class _Batch:
     state: IntakeState
-    match_keys: dict[int, list[str]] = field(default_factory=dict)
-    """Each command's household match keys, by ``id`` of the command (computed once)."""
+    prepared: dict[int, Prepared] = field(default_factory=dict)
+    """``prepare`` of each command, by ``id`` of the command (computed once)."""
     appends: list[StreamAppend] = field(default_factory=list)
     rejection_ids: set[uuid.UUID] = field(default_factory=set)
 
@@ -140,16 +162,20 @@ class SignalIntake:
     async def receive(self, submissions: Sequence[Submission]) -> list[IntakeOutcome]:
         """Record every submission; returns one outcome per submission, in order."""
         commands = [s.parsed for s in submissions if isinstance(s.parsed, ReceiveSignal)]
-        keys = {id(c): match_keys(c.person) for c in commands if c.person is not None}
+        prepared = {
+            id(s.parsed): s.prepared or prepare(s.parsed)
+            for s in submissions
+            if isinstance(s.parsed, ReceiveSignal)
+        }
         async with self.store.unit_of_work() as uow:
             # Decide on a consistent picture: no other writer changes intake state meanwhile.
             await uow.lock()
             state = await load_state(
                 uow.connection,
                 [(c.partner_id, c.partner_signal_id) for c in commands],
-                [k for command_keys in keys.values() for k in command_keys],
+                [k for p in prepared.values() for k in p.match_keys],
             )
-            batch = _Batch(state, match_keys=keys)
+            batch = _Batch(state, prepared=prepared)
             with paused_garbage_collection():
                 outcomes = [self._receive_one(batch, s) for s in submissions]
             await save_state(uow.connection, state)
@@ -167,7 +193,7 @@ class SignalIntake:
                 f"partner {command.partner_id} may not send {command.partner_type.value}",
             )
             return self._reject(batch, submission, (problem,), command.partner_signal_id)
-        digest = content_hash(command)
+        digest = self._prepared(batch, command).digest
         known = batch.state.signals.get((command.partner_id, command.partner_signal_id))
         household = self._household(batch, command, known)
         decision = decide(command, digest, known, batch.state.history(household), self.rules)
@@ -180,8 +206,14 @@ class SignalIntake:
             return known.household_id
         if command.person is None:
             return uuid.uuid4()  # an intrekking of an unknown signal: rejected anyway
-        keys = batch.match_keys.get(id(command))
-        return batch.state.resolve_household(keys or match_keys(command.person))
+        return batch.state.resolve_household(list(self._prepared(batch, command).match_keys))
+
+    @staticmethod
+    def _prepared(batch: _Batch, command: ReceiveSignal) -> Prepared:
+        prepared = batch.prepared.get(id(command))
+        if prepared is None:  # not submitted through receive (never, but cheap to be sure)
+            prepared = batch.prepared[id(command)] = prepare(command)
+        return prepared
 
     def _apply(
         self,
@@ -292,7 +324,9 @@ class SignalIntake:
                 age_band=received.age_band,
             )
         )
-        state.keep_personal_data(signal_id, household, "signal", _person_json(command.person))
+        person_json = self._prepared(batch, command).person_json
+        assert person_json is not None  # a new signal has a person
+        state.keep_personal_data(signal_id, household, "signal", person_json)
         self._route(batch, case, household, metadata, event_id)
         return IntakeOutcome(
             "accepted", signal_id, case.case_id, line_number=submission.line_number
@@ -434,9 +468,10 @@ class SignalIntake:
         known.signal_date = command.signal_date
         known.last_hash = digest
         batch.state.signal_changed(known)
-        if command.person is not None:
+        person_json = self._prepared(batch, command).person_json
+        if person_json is not None:
             batch.state.keep_personal_data(
-                next(event_id), known.household_id, "signal-update", _person_json(command.person)
+                next(event_id), known.household_id, "signal-update", person_json
             )
         return IntakeOutcome(
             "accepted", known.signal_id, known.case_id, line_number=submission.line_number

@@ -15,7 +15,7 @@ import pytest
 from events.catalogue.vocabulary import PartnerType, SignalKind
 from services.intake.commands import PersonalDetails, ReceiveSignal
 from services.intake.identity import SIGNAL_NAMESPACE, signal_id_for
-from services.intake.receive_signals import _person_json, content_hash
+from services.intake.receive_signals import _person_json, content_hash, prepare
 from services.intake.state import match_keys
 
 PEOPLE = [
@@ -81,3 +81,12 @@ def test_signal_ids_and_match_keys_do_not_change() -> None:
     [bsn_key, address_key] = match_keys(PEOPLE[1])
     assert bsn_key == hashlib.sha256(b"bsn:999990019").hexdigest()
     assert address_key == hashlib.sha256(b"address:7604BV|25|A2").hexdigest()
+
+
+@pytest.mark.parametrize("person", [None, *PEOPLE])
+def test_prepared_ahead_is_what_intake_derives_itself(person: PersonalDetails | None) -> None:
+    signal = command(person)
+    prepared = prepare(signal)
+    assert prepared.digest == content_hash(signal)
+    assert prepared.match_keys == (tuple(match_keys(person)) if person else ())
+    assert prepared.person_json == (_person_json(person) if person else None)
