@@ -1,13 +1,20 @@
 """Benchmark signal intake: ``python -m bench.intake [--signals N] [--nats-signals N]``.
 
 1. File ingest of N generated signals (a month of partner files, all nine Almelo partners)
-   into SQLite and PostgreSQL: signals/s and the peak RSS of the ingesting process.
-2. The same data through NATS JetStream end to end on PostgreSQL: publish, consume in
-   batches, record; signals/s from the first publish to the last recorded signal.
+   into SQLite and PostgreSQL: signals/s and the peak RSS of the ingesting process (files
+   over 256 KiB are parsed by its one parser process, whose memory is not included).
+2. A month of M generated signals through NATS JetStream end to end on PostgreSQL: every
+   row of every partner's file (a partner with a file mapping publishes its rows under the
+   wire names) is published as a CloudEvent from a separate process, consumed in batches
+   and recorded; signals/s from the first publish until every message has its outcome.
 3. The reference from the same run: the event store's raw batched append rate (500 events
    a call) on the same backend, printed as the ratio intake is compared to.
 
-Each measurement runs in a child process, so its peak RSS is its own.
+Every row shows how its signals ended (accepted / duplicate / rejected): the generated data
+has no duplicates or rejects, so anything else there is a finding. Each measurement runs in
+a child process, so its peak RSS is its own. ``HUB_BENCH_DATABASE_URL`` picks the PostgreSQL
+database; the store's write lock is one advisory lock per database, so a shared database
+also measures everyone else's writes there.
 """
 
 from __future__ import annotations
