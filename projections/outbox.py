@@ -596,13 +596,15 @@ async def _rows_where(
     if not wanted:
         return []
     if conn.dialect.name == "postgresql":
-        # One query whatever the number of ids, joined on the unnested ids so the planner
-        # probes the index rather than scanning the table.
+        # One query whatever the number of ids.
         driver = await postgres_driver(conn)
         primary = table.primary_key.columns.values()[0].name
+        # LATERAL ... OFFSET 0: an index probe per id, never flattened into a join the
+        # planner may answer with a scan of the table (it did on fresh statistics).
         query = (
-            f"SELECT t.* FROM unnest($1::uuid[]) AS k(id) JOIN {table.name} AS t "
-            f"ON t.{key} = k.id ORDER BY t.{key}, t.{primary}"
+            f"SELECT t.* FROM unnest($1::uuid[]) AS k(id) CROSS JOIN LATERAL "
+            f"(SELECT * FROM {table.name} WHERE {key} = k.id OFFSET 0) AS t "
+            f"ORDER BY t.{key}, t.{primary}"
         )
         return list(await driver.fetch(query, wanted))
     column = table.c[key]

@@ -303,9 +303,9 @@ async def _stored_rows(
     found: dict[uuid.UUID, dict[str, Any]] = {}
     if conn.dialect.name == "postgresql":
         driver = await postgres_driver(conn)
-        query = (
-            "SELECT q.* FROM unnest($1::uuid[]) AS k(id) "
-            "JOIN referral_queue AS q ON q.referral_id = k.id"
+        query = (  # a primary-key probe per id (LATERAL ... OFFSET 0 is never flattened)
+            "SELECT q.* FROM unnest($1::uuid[]) AS k(id) CROSS JOIN LATERAL "
+            "(SELECT * FROM referral_queue WHERE referral_id = k.id OFFSET 0) AS q"
         )
         for record in await driver.fetch(query, ids):
             found[record["referral_id"]] = dict(record)

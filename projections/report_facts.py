@@ -314,10 +314,12 @@ async def rows_by_id(
         return []
     if conn.dialect.name == "postgresql":
         driver = await postgres_driver(conn)
-        # A join on the unnested ids, not "= ANY($1)": for a few thousand ids the planner
-        # would scan the whole table rather than probe its primary key.
+        # A primary-key probe per unnested id, not "= ANY($1)" nor a plain join: for a few
+        # thousand ids the planner may scan the whole table instead (LATERAL ... OFFSET 0
+        # is never flattened into a join).
         query = (
-            f"SELECT t.* FROM unnest($1::uuid[]) AS k(id) JOIN {table.name} AS t ON t.{key} = k.id"
+            f"SELECT t.* FROM unnest($1::uuid[]) AS k(id) CROSS JOIN LATERAL "
+            f"(SELECT * FROM {table.name} WHERE {key} = k.id OFFSET 0) AS t"
         )
         return list(await driver.fetch(query, list(ids)))
     rows: list[StoredRow] = []
