@@ -13,9 +13,11 @@ Three PII-free tables, one row per case, referral and signal, kept by the same p
 
 A page of events is applied at once (``apply_batch``): the rows the page touches are read in
 one query per table, the page is folded in memory, and the changed rows are written back
-with one multi-row upsert per table, in the transaction that also moves the checkpoint. On
-PostgreSQL both go straight to asyncpg with array parameters (``= ANY($1)``, ``unnest``):
-SQLAlchemy's per-row parameter handling would cost more than the fold.
+with one multi-row upsert per table, in the transaction that also moves the checkpoint
+(``read_page``, ``fold_page``, ``write_page``: the runner overlaps the fold with another
+view's writes). On PostgreSQL both go straight to asyncpg with array parameters (a primary-key
+probe per unnested id, ``unnest`` upserts): SQLAlchemy's per-row parameter handling would
+cost more than the fold.
 Applying events again that were applied already can not happen (the runner's checkpoint),
 and ``wijken.toml`` is read when the projection is built: a changed wijk map needs
 ``signaalhub projections rebuild report_facts``.
