@@ -35,10 +35,10 @@ async def _write_in_plain_text(
     conn: Any, rows: Sequence[Mapping[str, Any]], keyring: Any = None
 ) -> None:
     """The unencrypted path: the rows as intake kept them, no data keys. Benchmark only."""
-    from services.privacy.personal_store import insert_ignoring_duplicates
+    from events.store.bulk_rows import insert_rows
+    from services.intake.tables import personal_data
 
-    if rows:
-        await conn.execute(insert_ignoring_duplicates(conn), list(rows))
+    await insert_rows(conn, personal_data, [dict(row) for row in rows], skip_conflicts=True)
 
 
 def child(mode: str, folder: str) -> None:

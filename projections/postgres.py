@@ -12,10 +12,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from events.store.recorders import PostgresRecorder, _driver
+from events.store.bulk_rows import driver_in_transaction
 
 
 async def postgres_driver(conn: AsyncConnection) -> Any:
     """The asyncpg connection under ``conn``, inside the transaction ``conn`` began."""
-    await PostgresRecorder._in_transaction(conn)
-    return await _driver(conn)
+    return await driver_in_transaction(conn)

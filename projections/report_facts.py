@@ -45,10 +45,10 @@ from sqlalchemy import (
 from sqlalchemy import Uuid as SqlUuid
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.types import TypeEngine
 
 from events.catalogue.vocabulary import Outcome
 from events.envelope import RecordedEvent
+from events.store.bulk_rows import postgres_array_type
 from projections.postgres import postgres_driver
 from services.reports.facts import (
     CaseFacts,
@@ -360,18 +360,11 @@ async def save_state(conn: AsyncConnection, state: ReportState) -> None:
     await _upsert(conn, report_signals, signals)
 
 
-def _postgres_type(column_type: TypeEngine[Any]) -> str:
-    for kind, name in _POSTGRES_TYPES:
-        if isinstance(column_type, kind):
-            return name
-    raise TypeError(f"no PostgreSQL array type for {column_type!r}")
-
-
 def _postgres_upsert(table: Table) -> str:
     columns = [c.name for c in table.columns]
     key = table.primary_key.columns.values()[0].name
     arrays = ", ".join(
-        f"${n}::{_postgres_type(c.type)}[]" for n, c in enumerate(table.columns, start=1)
+        f"${n}::{postgres_array_type(c.type)}[]" for n, c in enumerate(table.columns, start=1)
     )
     changes = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c != key)
     return (
@@ -401,13 +394,6 @@ async def _upsert(conn: AsyncConnection, table: Table, rows: list[tuple[Any, ...
 
 _SQLITE_IDS: Final = 500
 """Ids per ``IN (...)`` on SQLite, well under its limit of bound parameters."""
-_POSTGRES_TYPES: Final[tuple[tuple[type[TypeEngine[Any]], str], ...]] = (
-    (SqlUuid, "uuid"),
-    (String, "text"),
-    (Date, "date"),
-    (Boolean, "boolean"),
-    (Integer, "integer"),
-)
 _UPSERTS: Final = {
     table.name: _postgres_upsert(table)
     for table in (report_cases, report_referrals, report_signals)

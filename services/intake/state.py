@@ -18,21 +18,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
-    Boolean,
-    Date,
-    Integer,
-    Numeric,
-    String,
-    Table,
-    Text,
-    Uuid,
-    bindparam,
     func,
     select,
-    update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from events.store.bulk_rows import insert_rows, update_rows
 from services.intake.bulk_filters import one_of
 from services.intake.commands import PersonalDetails
 from services.intake.decide import CaseState, HouseholdHistory, KnownSignal
@@ -214,24 +205,27 @@ async def save_state(conn: AsyncConnection, state: IntakeState) -> None:
         # Sealed under each household's data key; a rejected message delivered again has the
         # same rejection id, and its first copy is kept.
         await seal_rows(conn, state.personal_rows)
-    writer = _PostgresWriter(conn) if conn.dialect.name == "postgresql" else _Writer(conn)
-    await writer.insert(intake_signals, [vars(s) for s in state.new_signals])
-    await writer.update(
+    await insert_rows(conn, intake_signals, [vars(s) for s in state.new_signals])
+    await update_rows(
+        conn,
         intake_signals,
         "signal_id",
         [_row(s, "signal_id", _SIGNAL_CHANGES) for s in state.changed_signals.values()],
     )
-    await writer.insert(
+    await insert_rows(
+        conn,
         household_keys,
         [{"match_key": k, "household_id": h} for k, h in state.new_keys.items()],
     )
-    await writer.update(
+    await update_rows(
+        conn,
         household_keys,
         "match_key",
         [{"match_key": k, "household_id": h} for k, h in state.changed_keys.items()],
     )
-    await writer.insert(household_cases, [vars(c) for c in state.new_cases])
-    await writer.update(
+    await insert_rows(conn, household_cases, [vars(c) for c in state.new_cases])
+    await update_rows(
+        conn,
         household_cases,
         "case_id",
         [_row(c, "case_id", _CASE_CHANGES) for c in state.changed_cases.values()],
@@ -244,86 +238,3 @@ _CASE_CHANGES = ("status", "active_signals", "project", "team", "referral_id", "
 
 def _row(instance: object, key: str, fields: tuple[str, ...]) -> dict[str, Any]:
     return {name: getattr(instance, name) for name in (key, *fields)}
-
-
-class _Writer:
-    """Inserts and updates through SQLAlchemy: one executemany statement each (SQLite)."""
-
-    def __init__(self, conn: AsyncConnection) -> None:
-        self.conn = conn
-
-    async def insert(self, table: Table, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            await self.conn.execute(table.insert(), [dict(row) for row in rows])
-
-    async def update(self, table: Table, key: str, rows: list[dict[str, Any]]) -> None:
-        """Set every other column of each row, matched on ``key``."""
-        if not rows:
-            return
-        fields = [name for name in rows[0] if name != key]
-        await self.conn.execute(
-            update(table)
-            .where(table.c[key] == bindparam(f"key_{key}"))
-            .values({name: bindparam(name) for name in fields}),
-            [{f"key_{key}": row[key], **{n: row[n] for n in fields}} for row in rows],
-        )
-
-
-class _PostgresWriter(_Writer):
-    """The same writes as one ``unnest`` statement per table, straight to asyncpg, inside
-    the transaction SQLAlchemy began on the connection (the load ran in it already)."""
-
-    async def insert(self, table: Table, rows: list[dict[str, Any]]) -> None:
-        if not rows:
-            return
-        names = list(rows[0])
-        columns = [table.c[name] for name in names]
-        await self._execute(
-            f"INSERT INTO {table.name} ({', '.join(names)}) "
-            f"SELECT * FROM unnest({_typed_parameters(columns)})",
-            [[row[name] for row in rows] for name in names],
-        )
-
-    async def update(self, table: Table, key: str, rows: list[dict[str, Any]]) -> None:
-        if not rows:
-            return
-        names = list(rows[0])
-        columns = [table.c[name] for name in names]
-        assignments = ", ".join(f"{name} = u.{name}" for name in names if name != key)
-        await self._execute(
-            f"UPDATE {table.name} AS t SET {assignments} "
-            f"FROM unnest({_typed_parameters(columns)}) AS u({', '.join(names)}) "
-            f"WHERE t.{key} = u.{key}",
-            [[row[name] for row in rows] for name in names],
-        )
-
-    async def _execute(self, statement: str, arrays: list[list[Any]]) -> None:
-        sync = self.conn.sync_connection
-        fairy = sync.connection if sync is not None and not sync.invalidated else None
-        driver: Any = fairy.driver_connection if fairy is not None else None
-        if driver is None:
-            driver = (await self.conn.get_raw_connection()).driver_connection
-        await driver.execute(statement, *arrays)
-
-
-def _typed_parameters(columns: list[Any]) -> str:
-    return ", ".join(
-        f"${number}::{_postgres_type(column)}[]" for number, column in enumerate(columns, 1)
-    )
-
-
-def _postgres_type(column: Any) -> str:
-    kind = column.type
-    if isinstance(kind, Uuid):
-        return "uuid"
-    if isinstance(kind, Boolean):
-        return "boolean"
-    if isinstance(kind, Integer):
-        return "integer"
-    if isinstance(kind, Numeric):
-        return "numeric"
-    if isinstance(kind, Date):
-        return "date"
-    if isinstance(kind, String | Text):
-        return "text"
-    raise TypeError(f"no PostgreSQL array type for column {column.name} ({kind!r})")

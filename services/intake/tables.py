@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     Uuid,
     false,
+    text,
     true,
 )
 
@@ -88,3 +89,9 @@ household_cases = Table(
     Column("outcome", String(80), nullable=True),
 )
 Index("ix_household_cases_household", household_cases.c.household_id)
+Index(
+    "ix_household_cases_open_project",
+    household_cases.c.project,
+    postgresql_where=text("status = 'open' AND project IS NOT NULL"),
+    sqlite_where=text("status = 'open' AND project IS NOT NULL"),
+)

@@ -18,6 +18,7 @@ from typing import Final
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from events.store.bulk_rows import insert_rows
 from services.intake.bulk_filters import one_of
 from services.privacy.cipher import DataKey, new_data_key, unwrap_data_key, wrap_data_key
 from services.privacy.keys import KeyRing, MasterKeyError
@@ -142,17 +143,11 @@ async def data_keys_for_writing(
         }
         (created if row is None else replaced).append(values)
     t = household_data_keys.c
-    if created:
-        await conn.execute(
-            household_data_keys.insert().values(
-                household_id=bindparam("owner"),
-                key_id=bindparam("key_id"),
-                generation=bindparam("generation"),
-                wrapped_key=bindparam("wrapped_key"),
-                created_at=bindparam("created_at"),
-            ),
-            created,
-        )
+    await insert_rows(
+        conn,
+        household_data_keys,
+        [{"household_id": v.pop("owner"), **v} for v in created],
+    )
     if replaced:
         await conn.execute(
             update(household_data_keys)

@@ -21,10 +21,9 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from sqlalchemy import bindparam, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from events.store.bulk_rows import insert_rows
 from services.intake.bulk_filters import one_of
 from services.intake.tables import personal_data
 from services.privacy.cipher import (
@@ -110,13 +109,7 @@ async def seal_rows(
         }
         for row in rows
     ]
-    await conn.execute(insert_ignoring_duplicates(conn), sealed)
-
-
-def insert_ignoring_duplicates(conn: AsyncConnection) -> Any:
-    if conn.dialect.name == "postgresql":
-        return postgresql_insert(personal_data).on_conflict_do_nothing()
-    return sqlite_insert(personal_data).on_conflict_do_nothing()
+    await insert_rows(conn, personal_data, sealed, skip_conflicts=True)
 
 
 async def read_personal_records(
