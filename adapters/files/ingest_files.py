@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import csv
+import gc
 import multiprocessing
 import os
 import threading
@@ -34,12 +35,15 @@ from adapters.files.signal_file import (
     parse_chunk,
     read_chunks,
 )
+from events.store.gc_pause import paused_garbage_collection
 from services.intake.receive_signals import IntakeOutcome, SignalIntake, Submission
 from services.partners import Partner
 
 BATCH_SIZE = 1000
 PARSER_PROCESS_FROM_BYTES = 256 * 1024
 """Files at least this large are parsed in the worker process (when there are two cores)."""
+COLLECT_EVERY = 50
+"""Batches between two runs of the cyclic garbage collector while files are recorded."""
 CHUNKS_AHEAD = 3
 """Chunks handed to the worker before the first of them is taken back: memory stays bounded."""
 REJECTS_HEADER = ("bestand", "regel", "veld", "reden")
@@ -78,9 +82,17 @@ async def ingest_files(
     by default large files go to the worker when the machine has more than one core."""
     summary = IngestSummary(rejects_file=rejects_path)
     rejects_path.parent.mkdir(parents=True, exist_ok=True)
-    with rejects_path.open("w", encoding="utf-8", newline="") as rejects:
+    # The cyclic collector runs every COLLECT_EVERY batches instead of every few hundred
+    # allocations: each batch's objects are freed by reference counting when it is recorded,
+    # and collections meanwhile mostly rescanned the batch in flight (100,000 lines: ~1.8 s
+    # of collections). The few cycles a batch leaves (~0.3 objects a line) wait for the next.
+    with (
+        paused_garbage_collection(),
+        rejects_path.open("w", encoding="utf-8", newline="") as rejects,
+    ):
         writer = csv.writer(rejects, delimiter=";")
         writer.writerow(REJECTS_HEADER)
+        recorded_batches = 0
         for path in paths:
             chunks = read_chunks(
                 path, partner, today=today, on_bytes=on_bytes, lines_per_chunk=batch_size
@@ -91,6 +103,9 @@ async def ingest_files(
                 use_worker = parser_process
             submissions = _in_worker(chunks) if use_worker else _here(chunks)
             async for outcomes in _record_in_batches(intake, submissions, batch_size):
+                recorded_batches += 1
+                if recorded_batches % COLLECT_EVERY == 0:
+                    gc.collect()
                 for outcome in outcomes:
                     summary.count(outcome)
                     _write_rejection(writer, path, outcome, partner)

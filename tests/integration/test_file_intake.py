@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import json
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
@@ -122,6 +123,7 @@ async def test_a_file_mixing_every_kind_of_bad_line(
     types = [r.event_type for r in await store.read_all(limit=1000)]
     assert types.count("SignalReceived") == 1
     assert types.count("SignalRejected") == 6
+    assert gc.isenabled()  # the collector, paused while the file was recorded, runs again
 
 
 async def test_bom_crlf_and_comma_delimiter_are_read(store: SqlEventStore, tmp_path: Path) -> None:
