@@ -109,7 +109,11 @@ async def _ingest_files(target: Target, folder: Path) -> dict[str, float]:
 async def _through_nats(target: Target, folder: Path, nats_url: str) -> dict[str, float]:
     import nats
 
-    from adapters.broker.signal_intake import IntakeTopology, build_intake_broker
+    from adapters.broker.signal_intake import (
+        IntakeTopology,
+        build_intake_broker,
+        settle_long_lived_objects,
+    )
 
     store, intake = await _open_intake(target)
     # Every outcome counts, whatever it is: a signal is done when it is accepted, a duplicate
@@ -135,6 +139,7 @@ async def _through_nats(target: Target, folder: Path, nats_url: str) -> dict[str
     broker, _app = build_intake_broker(
         nats_url, intake, today=lambda: TODAY, batch_size=500, topology=topology
     )
+    settle_long_lived_objects()  # as run_intake_broker does before it consumes
     messages = folder / "nats-messages.txt"
     expected = 0
     with messages.open("w", encoding="utf-8") as out:

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import gc
 import json
 import logging
 import re
@@ -710,6 +711,24 @@ def build_intake_broker(
     return broker, app
 
 
+YOUNG_OBJECTS_BEFORE_A_COLLECTION = 10_000
+
+
+def settle_long_lived_objects() -> None:
+    """Tune the cyclic garbage collector for a long-running consumer, once, at start-up.
+
+    Everything alive now (modules, configuration, the broker) lives as long as the process:
+    ``gc.freeze`` takes it out of the collector's sight, so a full collection scans only what
+    the consumer made since. The youngest generation is collected every 10,000 allocations
+    instead of 700: a fetch's messages are freed by reference counting anyway. Measured on
+    20,000 messages (bench.intake): collections 1,712/155/14 took 2.9 s of 20.7 s.
+    """
+    gc.collect()
+    gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(YOUNG_OBJECTS_BEFORE_A_COLLECTION, older, oldest)
+
+
 async def run_intake_broker(
     settings: Settings,
     *,
@@ -726,6 +745,7 @@ async def run_intake_broker(
         _, app = build_intake_broker(
             settings.nats_url, intake, batch_size=batch_size, topology=topology
         )
+        settle_long_lived_objects()
         async with app:
             log.info(
                 "intake.broker.running",
