@@ -49,7 +49,7 @@ from events.catalogue.referrals import (
 )
 from events.catalogue.signals import SignalReceived, SignalRejected, SignalUpdated, SignalWithdrawn
 from events.envelope import RecordedEvent
-from projections.postgres import postgres_driver
+from events.store.bulk_rows import driver_in_transaction
 
 BRON: Final = "signaalhub"
 
@@ -200,7 +200,7 @@ class AuditTrailProjection:
         if not rows:
             return
         if conn.dialect.name == "postgresql":
-            driver = await postgres_driver(conn)
+            driver = await driver_in_transaction(conn)
             await driver.copy_records_to_table("audit_trail", records=rows, columns=_COLUMNS)
         else:
             named = [dict(zip(_COLUMNS, row, strict=True)) for row in rows]
@@ -257,7 +257,7 @@ class AuditTrailProjection:
         if not wanted:
             return {}
         if conn.dialect.name == "postgresql":
-            driver = await postgres_driver(conn)
+            driver = await driver_in_transaction(conn)
             rows = await driver.fetch(_REQUESTS_OF, list(wanted))
             return {uuid.UUID(rid): main for rid, main in rows}
         query = select(audit_trail.c.resource_id, audit_trail.c.hoofd_object).where(

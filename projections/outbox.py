@@ -72,7 +72,7 @@ from events.catalogue.referrals import (
 from events.catalogue.signals import SignalReceived
 from events.catalogue.vocabulary import Outcome
 from events.envelope import RecordedEvent
-from projections.postgres import postgres_driver
+from events.store.bulk_rows import driver_in_transaction
 
 HUB_SOURCE: Final = "urn:nl:signaalhub"
 REFERRAL_REQUESTED: Final = "nl.signaalhub.verwijzing.aangevraagd"
@@ -597,7 +597,7 @@ async def _rows_where(
         return []
     if conn.dialect.name == "postgresql":
         # One query whatever the number of ids.
-        driver = await postgres_driver(conn)
+        driver = await driver_in_transaction(conn)
         primary = table.primary_key.columns.values()[0].name
         # LATERAL ... OFFSET 0: an index probe per id, never flattened into a join the
         # planner may answer with a scan of the table (it did on fresh statistics).
@@ -646,7 +646,7 @@ async def save_state(conn: AsyncConnection, state: OutboxState) -> None:
     signals = [state.signals[s] for s in state.changed_signals]
     now = datetime.now(UTC)
     if conn.dialect.name == "postgresql":
-        driver = await postgres_driver(conn)
+        driver = await driver_in_transaction(conn)
         if referrals:
             await driver.execute(
                 _UPSERT_REFERRALS,

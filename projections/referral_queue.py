@@ -57,9 +57,9 @@ from events.catalogue.referrals import (
 )
 from events.envelope import RecordedEvent
 from events.store import SqlEventStore
+from events.store.bulk_rows import driver_in_transaction
 from events.store.schema import events_table
 from projections.checkpoints import read_checkpoint
-from projections.postgres import postgres_driver
 from projections.runner import ProjectionRunner
 from services.referrals.lifecycle import ReferralState
 
@@ -148,7 +148,7 @@ class ReferralQueueProjection:
     async def write_page(self, conn: AsyncConnection, state: QueuePage) -> None:
         new, changed = state.new, state.changed
         if conn.dialect.name == "postgresql":
-            driver = await postgres_driver(conn)
+            driver = await driver_in_transaction(conn)
             if new:
                 await driver.execute(_INSERT, *_columns(new, _COLUMNS))
             if changed:
@@ -302,7 +302,7 @@ async def _stored_rows(
 ) -> dict[uuid.UUID, dict[str, Any]]:
     found: dict[uuid.UUID, dict[str, Any]] = {}
     if conn.dialect.name == "postgresql":
-        driver = await postgres_driver(conn)
+        driver = await driver_in_transaction(conn)
         query = (  # a primary-key probe per id (LATERAL ... OFFSET 0 is never flattened)
             "SELECT q.* FROM unnest($1::uuid[]) AS k(id) CROSS JOIN LATERAL "
             "(SELECT * FROM referral_queue WHERE referral_id = k.id OFFSET 0) AS q"

@@ -48,8 +48,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from events.catalogue.vocabulary import Outcome
 from events.envelope import RecordedEvent
-from events.store.bulk_rows import postgres_array_type
-from projections.postgres import postgres_driver
+from events.store.bulk_rows import driver_in_transaction, unnest_parameters
 from services.reports.facts import (
     CaseFacts,
     ReferralRecord,
@@ -315,7 +314,7 @@ async def rows_by_id(
     if not ids:
         return []
     if conn.dialect.name == "postgresql":
-        driver = await postgres_driver(conn)
+        driver = await driver_in_transaction(conn)
         # A primary-key probe per unnested id, not "= ANY($1)" nor a plain join: for a few
         # thousand ids the planner may scan the whole table instead (LATERAL ... OFFSET 0
         # is never flattened into a join).
@@ -363,9 +362,7 @@ async def save_state(conn: AsyncConnection, state: ReportState) -> None:
 def _postgres_upsert(table: Table) -> str:
     columns = [c.name for c in table.columns]
     key = table.primary_key.columns.values()[0].name
-    arrays = ", ".join(
-        f"${n}::{postgres_array_type(c.type)}[]" for n, c in enumerate(table.columns, start=1)
-    )
+    arrays = unnest_parameters(table, columns)
     changes = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c != key)
     return (
         f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) "
@@ -377,7 +374,7 @@ async def _upsert(conn: AsyncConnection, table: Table, rows: list[tuple[Any, ...
     if not rows:
         return
     if conn.dialect.name == "postgresql":
-        driver = await postgres_driver(conn)
+        driver = await driver_in_transaction(conn)
         await driver.execute(
             _UPSERTS[table.name], *(list(column) for column in zip(*rows, strict=True))
         )

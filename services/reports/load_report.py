@@ -31,9 +31,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from events.catalogue.vocabulary import Outcome
 from events.store import SqlEventStore
+from events.store.bulk_rows import driver_in_transaction
 from events.store.gc_pause import paused_garbage_collection
 from projections.checkpoints import read_checkpoint
-from projections.postgres import postgres_driver
 from projections.report_facts import (
     REFERRAL_SPAN,
     ReportFactsProjection,
@@ -230,7 +230,7 @@ async def _postgres_referrals(conn: AsyncConnection, args: ScopeArgs) -> list[Re
         f"SELECT {_REFERRAL_COLUMNS} FROM report_referrals AS r {_CASE_OF_REFERRAL} "
         f"WHERE {' AND '.join(conditions)}"
     )
-    driver = await postgres_driver(conn)
+    driver = await driver_in_transaction(conn)
     return [_joined_row(row) for row in await driver.fetch(query, *params)]
 
 
@@ -283,7 +283,7 @@ async def _postgres_capacity(
         "AS c WHERE c.case_id = r.case_id LIMIT 1) AS c ON true "
         "WHERE r.project = ANY($1::text[]) AND r.requested_on <= $2 GROUP BY r.project"
     )
-    driver = await postgres_driver(conn)
+    driver = await driver_in_transaction(conn)
     rows = await driver.fetch(query, projects, args.period_end)
     return {row["project"]: int(row["taken"]) for row in rows}
 
@@ -298,7 +298,7 @@ async def _postgres_earlier_households(conn: AsyncConnection, args: ScopeArgs) -
         "report_signals AS e WHERE e.household_id = p.household_id AND e.received_on >= $3 "
         "AND e.received_on < $1 LIMIT 1) AS e"
     )
-    driver = await postgres_driver(conn)
+    driver = await driver_in_transaction(conn)
     rows = await driver.fetch(query, start, args.period_end, twelve_months_before(start))
     return frozenset(row["household_id"] for row in rows)
 
@@ -419,5 +419,5 @@ async def _fetch(conn: AsyncConnection, query: Select[Any]) -> list[StoredRow]:
         return [row._mapping for row in await conn.execute(query)]
     compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     params = [compiled.params[name] for name in compiled.positiontup or ()]
-    driver = await postgres_driver(conn)
+    driver = await driver_in_transaction(conn)
     return list(await driver.fetch(str(compiled), *params))
