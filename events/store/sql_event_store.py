@@ -221,7 +221,9 @@ class SqlEventStore:
             return int((await conn.execute(query)).scalar_one())
 
     def _decode(self, rows: list[RawRow]) -> list[RecordedEvent]:
-        make = RecordedEvent._make
+        # ``tuple.__new__`` is what ``RecordedEvent._make`` calls, without its Python frame.
+        new = tuple.__new__
+        recorded = RecordedEvent
         # The events of one unit of work share their metadata (one correlation id, one
         # actor): each distinct text is parsed once a page; Metadata is frozen, so sharing
         # the object is safe.
@@ -229,20 +231,21 @@ class SqlEventStore:
         with paused_garbage_collection():
             events = self._decode_payloads(rows)
             return [
-                make((p, s, v, i, t, sv, event, metadata.get(m) or _parsed(metadata, m), at))
-                for (p, s, v, i, t, sv, _, m, at), event in zip(rows, events, strict=True)
+                new(recorded, (p, s, v, i, t, sv, e, metadata.get(m) or _parsed(metadata, m), at))
+                for (p, s, v, i, t, sv, _, m, at), e in zip(rows, events, strict=True)
             ]
 
     def _decode_payloads(self, rows: list[RawRow]) -> list[DomainEvent]:
         """The payloads of ``rows`` decoded in row order, each type's in one batch."""
-        by_type: dict[tuple[str, int], list[int]] = {}
-        for index, row in enumerate(rows):
-            by_type.setdefault((row[4], row[5]), []).append(index)
-        if len(by_type) == 1:
-            [(event_type, schema_version)] = by_type
+        kinds = {(row[4], row[5]) for row in rows}
+        if len(kinds) == 1:
+            [(event_type, schema_version)] = kinds
             return self.registry.decode_many(event_type, schema_version, [r[6] for r in rows])
+        by_kind: dict[tuple[str, int], list[int]] = {kind: [] for kind in kinds}
+        for index, row in enumerate(rows):
+            by_kind[row[4], row[5]].append(index)
         events: list[DomainEvent] = [None] * len(rows)  # type: ignore[list-item]
-        for (event_type, schema_version), indexes in by_type.items():
+        for (event_type, schema_version), indexes in by_kind.items():
             payloads = [rows[i][6] for i in indexes]
             decoded = self.registry.decode_many(event_type, schema_version, payloads)
             for index, event in zip(indexes, decoded, strict=True):

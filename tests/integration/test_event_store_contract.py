@@ -290,6 +290,27 @@ async def test_recorded_at_comes_from_the_stores_clock(store: SqlEventStore) -> 
     assert {e.recorded_at for e in recorded} == {moment}
 
 
+async def test_each_append_reads_back_with_its_own_time_when_a_page_holds_several(
+    store: SqlEventStore,
+) -> None:
+    moments = iter(datetime(2026, 3, 31, 22, 15, second, tzinfo=UTC) for second in range(3))
+    clocked = SqlEventStore(store.engine, store.registry, clock=lambda: next(moments))
+    await clocked.append("ticking-a", [counted(1), counted(2)], StreamState.NO_STREAM)
+    await clocked.append("ticking-b", [counted(3)], StreamState.NO_STREAM)
+    await clocked.append("ticking-a", [counted(4)], StreamState.ANY)
+    await clocked.close(dispose_engine=False)
+
+    recorded = [e for e in await store.read_all() if e.stream_id.startswith("ticking-")]
+
+    assert [(e.event.number, e.recorded_at.second) for e in recorded] == [  # type: ignore[attr-defined]
+        (1, 0),
+        (2, 0),
+        (3, 1),
+        (4, 2),
+    ]
+    assert all(e.recorded_at.tzinfo is not None for e in recorded)
+
+
 async def test_a_retry_inside_a_unit_of_work_keeps_the_appends_before_and_after_it(
     store: SqlEventStore,
 ) -> None:
