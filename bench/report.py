@@ -145,3 +145,13 @@ def print_notes(console: Console, results: Results, backends: list[Backend]) -> 
                 "each event's id (unique across the log, for idempotent appends), its metadata "
                 "and time, so ≥ 1× the peer would need an append faster than a raw insert."
             )
+        serialising = results.rate(backend, Operation.APPEND_BATCH, Contender.PEER_SERIALISING)
+        ours = results.rate(backend, Operation.APPEND_BATCH, Contender.OURS)
+        if serialising is not None and ours is not None:
+            console.print(
+                f"{BACKEND_NAMES[backend]}: like for like, the peer's batched append including "
+                f"its Mapper's serialisation of each event (which our append does inside) ran "
+                f"at {serialising.median:,.0f} events/s; ours/that "
+                f"{ours.median / serialising.median:.3g}×. (Not a target: the peer of the "
+                "targets is the recorder alone, given bytes.)"
+            )

@@ -15,6 +15,9 @@ class Contender(Enum):
     OURS = "ours"
     LIMIT = "limit"
     PEER = "peer"
+    PEER_SERIALISING = "peer serialising"
+    """The peer's batched append including its Mapper's serialisation, as ours includes it:
+    printed beside the table, never a target's reference."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,6 +55,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario(Contender.OURS, ours.append_batches_then_read, one_per_call=False),
     Scenario(Contender.LIMIT, limit.load_batches, one_per_call=False),
     Scenario(Contender.PEER, peer.append_batches_then_read, one_per_call=False),
+    Scenario(Contender.PEER_SERIALISING, peer.append_batches_serialising, one_per_call=False),
 )
 
 
