@@ -218,6 +218,17 @@ async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
         await asyncio.sleep(0.05)
 
 
+async def hub_is_down(js: JetStreamContext, topology: IntakeTopology) -> None:
+    """Wait until no fetch of a stopped hub is still waiting at the consumer: a message
+    published meanwhile would go to that fetch and wait out ``ack_wait`` unacknowledged."""
+
+    async def no_fetch_waiting() -> bool:
+        info = await js.consumer_info(topology.signal_stream, topology.durable)
+        return not info.num_waiting
+
+    await eventually(no_fetch_waiting, "the stopped hub's fetches were gone")
+
+
 async def all_acknowledged(js: JetStreamContext, topology: IntakeTopology, last: int) -> None:
     """Wait until the consumer has acknowledged every message up to stream sequence ``last``
     and holds nothing pending or unacknowledged."""
@@ -444,6 +455,7 @@ async def test_many_signals_are_recorded_in_batches(
     intake = RecordingIntake(store)
     async with running(nats_url, intake, topology, batch_size=16):
         pass  # declares the streams and the durable consumer
+    await hub_is_down(jetstream, topology)
     last = 0
     for number in range(40):  # queued while the hub is down
         last = await publish(jetstream, topology, cloudevent(signal_data(f"W-{number}")))
@@ -511,6 +523,7 @@ async def test_one_message_that_cannot_be_recorded_does_not_hold_back_its_batch(
     try:
         async with running(nats_url, intake, topology, batch_size=16):
             pass  # declares the streams and the durable consumer
+        await hub_is_down(jetstream, topology)
         for number in range(8):  # queued while the hub is down: they come as one batch
             await publish(jetstream, topology, cloudevent(signal_data(f"W-{number}")))
         async with running(nats_url, intake, topology, batch_size=16):
@@ -525,7 +538,16 @@ async def test_one_message_that_cannot_be_recorded_does_not_hold_back_its_batch(
                     and intake.failed.count(1) == topology.max_deliver
                 )
 
-            await eventually(gave_up_on_the_poison, "the poison message was given up")
+            try:
+                await eventually(gave_up_on_the_poison, "the poison message was given up")
+            except pytest.fail.Exception:
+                info = await jetstream.consumer_info(topology.signal_stream, topology.durable)
+                pytest.fail(
+                    "the poison message was not given up in time: consumer pending "
+                    f"{info.num_pending}, awaiting acks {info.num_ack_pending}, redelivered "
+                    f"{info.num_redelivered}, fetches waiting {info.num_waiting}; failed batch "
+                    f"sizes {intake.failed}; recorded batches {intake.batches}"
+                )
 
         received = sorted(e.partner_signal_id for e in await recorded(store, SignalReceived))
         assert received == [f"W-{n}" for n in range(8) if n != 3]  # the other seven, once each
