@@ -11,9 +11,11 @@ as strings where ours validates them into typed values: the read comparison flat
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import TypeVar
 
 from eventsourcing.persistence import (
     ApplicationRecorder,
@@ -35,6 +37,7 @@ from bench.signals import ArrearsKind, PartnerType, Workload
 from bench.timing import Operation, Timings, stopwatch
 
 READ_PAGE = 1000
+_Item = TypeVar("_Item")
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,14 @@ def _mapper() -> Mapper[uuid.UUID]:
     return Mapper(transcoder=transcoder)
 
 
+def _batches(workload: Workload, make: Callable[[uuid.UUID, int, int], _Item]) -> list[list[_Item]]:
+    """``make(stream, version, index)`` for every event, in the workload's batches."""
+    return [
+        [make(stream, version, i) for version, i in enumerate(indexes, start=1)]
+        for stream, indexes in zip(workload.batch_stream_ids, workload.batches(), strict=True)
+    ]
+
+
 def append_one_each(target: Target, workload: Workload) -> Timings:
     stored = [
         StoredEvent(
@@ -173,18 +184,15 @@ def append_one_each(target: Target, workload: Workload) -> Timings:
 
 
 def append_batches_then_read(target: Target, workload: Workload) -> Timings:
-    batches = [
-        [
-            StoredEvent(
-                originator_id=stream,
-                originator_version=version,
-                topic=TOPIC,
-                state=workload.payloads[i].encode(),
-            )
-            for version, i in enumerate(indexes, start=1)
-        ]
-        for stream, indexes in zip(workload.batch_stream_ids, workload.batches(), strict=True)
-    ]
+    batches = _batches(
+        workload,
+        lambda stream, version, i: StoredEvent(
+            originator_id=stream,
+            originator_version=version,
+            topic=TOPIC,
+            state=workload.payloads[i].encode(),
+        ),
+    )
     mapper = _mapper()
     peer = _Peer(target)
     try:
@@ -217,17 +225,12 @@ def append_batches_serialising(target: Target, workload: Workload) -> Timings:
     its Mapper turns each event object into a stored event, then the recorder inserts the
     batch. Not a target's reference (that is the recorder alone); it shows the two like for
     like."""
-    batches = [
-        [
-            PeerArrearsToStore(
-                originator_id=stream,
-                originator_version=version,
-                **workload.events[i].model_dump(),
-            )
-            for version, i in enumerate(indexes, start=1)
-        ]
-        for stream, indexes in zip(workload.batch_stream_ids, workload.batches(), strict=True)
-    ]
+    batches = _batches(
+        workload,
+        lambda stream, version, i: PeerArrearsToStore(
+            originator_id=stream, originator_version=version, **workload.events[i].model_dump()
+        ),
+    )
     mapper = _mapper()
     peer = _Peer(target)
     try:
