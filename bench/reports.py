@@ -12,7 +12,8 @@ fresh schema dropped afterwards:
    three times and closed (some second signals, reroutes, cancellations, and recent
    referrals still open). Ids, dates and DDAS values only; no personal data.
 2. ``projections rebuild`` of every view of the hub (``all_projections``), timed per view and
-   together, in events per second of the log; target ≥ 20,000 events/s together.
+   together, in events per second of the log; target ≥ 20,000 events/s together. The
+   outbox's messages, which a rebuild keeps, are emptied first: each rebuild writes them all.
 3. The store's ``read_all`` over the same log, page by page as the runner reads it: the rate
    every projection's rebuild is bounded by.
 4. The report of one month from the read model (``load_report``), R runs (default 50):
@@ -48,7 +49,7 @@ from pathlib import Path
 import asyncpg
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import text
+from sqlalchemy import delete, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import events.catalogue  # noqa: F401  (registers the domain events)
@@ -78,6 +79,7 @@ from events.migrations import upgrade
 from events.registry import catalogue
 from events.store import SqlEventStore
 from projections.catalogue import all_projections
+from projections.outbox import outbox
 from projections.report_facts import ReportFactsProjection
 from projections.runner import ProjectionRunner
 from services.referrals.sla import due_dates
@@ -351,6 +353,14 @@ async def write_log(
     return written
 
 
+async def forget_outbox_messages(store: SqlEventStore) -> None:
+    """Empty the outbox's messages, untimed. A rebuild keeps them (what was sent stays sent)
+    and then only finds each one there already; the bench times the heavier first build,
+    which writes every message."""
+    async with store.engine.begin() as conn:
+        await conn.execute(delete(outbox))
+
+
 async def read_all_rate(store: SqlEventStore, page_size: int) -> tuple[int, float]:
     started = time.perf_counter()
     position = count = 0
@@ -456,9 +466,11 @@ async def measure(
         runner = ProjectionRunner(store, projections)
         rebuild: dict[str, float] = {}
         for projection in [] if together_only else projections:
+            await forget_outbox_messages(store)
             started = time.perf_counter()
             await runner.rebuild(projection.name)
             rebuild[projection.name] = time.perf_counter() - started
+        await forget_outbox_messages(store)
         started = time.perf_counter()
         await runner.rebuild()  # every view at once: each page read and decoded once for all
         together = time.perf_counter() - started

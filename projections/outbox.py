@@ -182,7 +182,11 @@ class OutboxProjection:
     """Writes the broker messages of the referral events into ``outbox``."""
 
     name = "outbox"
-    tables: tuple[Table, ...] = (outbox, outbox_referrals, outbox_signals)
+    tables: tuple[Table, ...] = (outbox_referrals, outbox_signals)
+    """What a rebuild empties: the helper tables only. The messages stay, with whether they
+    were published: the rebuild makes each one again with the same ``message_id``, which the
+    insert then skips, so a rebuild neither loses a message nor sends the history again
+    (the broker's deduplication covers only its window, a day)."""
 
     async def apply(self, conn: AsyncConnection, recorded: RecordedEvent) -> None:
         await self.apply_batch(conn, [recorded])

@@ -280,6 +280,29 @@ async def test_applying_the_log_again_adds_no_row(store: SqlEventStore) -> None:
     ]
 
 
+async def test_a_rebuild_keeps_what_was_published_and_sends_nothing_again(
+    store: SqlEventStore,
+) -> None:
+    await two_partner_case(store)
+    _, second = await requests(store)
+    await claim_and_close(store, second, Outcome.FOLLOW_UP_FINANCIAL)
+    await project(store)
+    sent = datetime(2026, 11, 2, 9, tzinfo=UTC)
+    async with store.engine.begin() as conn:  # what the relay does after each PubAck
+        await conn.execute(update(outbox).values(published_at=sent))
+    before = await rows(store)
+    await cancelled_case(store)  # new events: their messages are the only ones to send
+
+    await ProjectionRunner(store, [OutboxProjection()]).rebuild("outbox")
+
+    after = await rows(store)
+    assert after[: len(before)] == before  # the same rows, ids and publication times
+    new = after[len(before) :]
+    assert new
+    assert all(row["published_at"] is None for row in new)
+    assert {b["type"] for b in bodies(new)} >= {REFERRAL_REQUESTED, REFERRAL_CANCELLED}
+
+
 async def test_a_reclaim_after_a_release_does_not_tell_the_partner_again(
     store: SqlEventStore,
 ) -> None:

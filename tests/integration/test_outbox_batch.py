@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import Table, select
+from sqlalchemy import Table, delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 import events.catalogue  # noqa: F401  (registers the domain events)
@@ -166,7 +166,10 @@ class OneByOne:
 
 
 async def rebuilt(store: SqlEventStore, page_size: int | None) -> Snapshot:
-    """The outbox rebuilt event by event (``None``) or in pages of ``page_size`` events."""
+    """The outbox rebuilt event by event (``None``) or in pages of ``page_size`` events,
+    its messages made anew too (a rebuild keeps them; here each page size must make them)."""
+    async with store.engine.begin() as conn:
+        await conn.execute(delete(outbox))
     if page_size is None:
         runner = ProjectionRunner(store, [OneByOne()])
     else:
