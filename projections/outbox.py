@@ -196,7 +196,7 @@ class OutboxProjection:
         self.fold_page(state, page)
         await self.write_page(conn, state)
 
-    # The three stages of ``apply_batch``, for the runner to overlap (``StagedProjection``).
+    # ``apply_batch`` in three stages: read what the page needs, fold it in memory, write.
 
     async def read_page(self, conn: AsyncConnection, page: Sequence[RecordedEvent]) -> OutboxState:
         return await load_state(conn, needed_keys(page))

@@ -123,7 +123,7 @@ class ReferralQueueProjection:
         self.fold_page(state, page)
         await self.write_page(conn, state)
 
-    # The three stages of ``apply_batch``, for the runner to overlap (``StagedProjection``).
+    # ``apply_batch`` in three stages: read what the page needs, fold it in memory, write.
 
     async def read_page(self, conn: AsyncConnection, page: Sequence[RecordedEvent]) -> QueuePage:
         relevant = [r for r in page if type(r.event) in _REFERRAL_TYPES]

@@ -152,7 +152,7 @@ class ReportFactsProjection:
         self.fold_page(state, page)
         await self.write_page(conn, state)
 
-    # The three stages of ``apply_batch``, for the runner to overlap (``StagedProjection``).
+    # ``apply_batch`` in three stages: read what the page needs, fold it in memory, write.
 
     async def read_page(self, conn: AsyncConnection, page: Sequence[RecordedEvent]) -> ReportState:
         case_ids, referral_ids, signal_ids = needed_ids(page)

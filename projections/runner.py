@@ -9,10 +9,10 @@ the other one stopped and nothing is applied twice. The others stand by on that 
 Batches: a projection that also offers ``apply_batch(conn, page)`` (``BatchProjection``) gets
 each page at once instead of event by event, so it can fold the page in memory and write its
 rows in bulk: one statement per table and page instead of one per event. The checkpoint still
-moves in the same transaction, so exactly-once is unchanged. Several batch projections share
-each page (``_catch_up_together``): the next page is read ahead while this one is applied,
-and projections that split ``apply_batch`` into read, fold and write (``StagedProjection``)
-fold while the previous projection's writes run, all in the page's one transaction.
+moves in the same transaction, so exactly-once is unchanged. Several batch projections catch
+up side by side (``_catch_up_together``), each in its own transactions, on pages of the log
+read and decoded once for all of them (``SharedPages``): while one projection's writes run in
+the database, another folds its page, and a failing projection holds back only itself.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from __future__ import annotations
 import asyncio
 import zlib
 from collections.abc import Sequence
-from contextlib import suppress
+from contextlib import nullcontext, suppress
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from sqlalchemy import delete, text
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -32,6 +32,7 @@ from events.store import SqlEventStore
 from events.store.gc_pause import paused_garbage_collection
 from projections.checkpoints import forget_checkpoint, read_checkpoint, write_checkpoint
 from projections.projection import Projection
+from projections.shared_pages import SharedPages
 from services.logging import get_logger
 
 log = get_logger(__name__)
@@ -46,19 +47,6 @@ class BatchProjection(Protocol):
     """A projection that applies a whole page of events, in position order, at once."""
 
     async def apply_batch(self, conn: AsyncConnection, page: Sequence[RecordedEvent]) -> None: ...
-
-
-@runtime_checkable
-class StagedProjection(Protocol):
-    """A batch projection whose ``apply_batch`` is three stages: read what the page needs
-    (database), fold the page in memory (Python only), write the result (database). The
-    runner then overlaps one projection's fold with the previous one's writes."""
-
-    async def read_page(self, conn: AsyncConnection, page: Sequence[RecordedEvent]) -> Any: ...
-
-    def fold_page(self, state: Any, page: Sequence[RecordedEvent]) -> None: ...
-
-    async def write_page(self, conn: AsyncConnection, state: Any) -> None: ...
 
 
 @dataclass
@@ -96,70 +84,67 @@ class ProjectionRunner:
         return {p.name: await self._catch_up(p) for p in projections}
 
     async def _catch_up_together(self, projections: list[Projection]) -> dict[str, int]:
-        """Batch projections share each page: the log is read and decoded once for all of
-        them instead of once each. One transaction per page takes every projection's lock
-        (always in the same order, so two hubs cannot deadlock), applies to each projection
-        the part of the page past its own checkpoint, and moves every checkpoint: still
-        exactly once per projection.
+        """Batch projections catch up side by side, each in transactions of its own (its
+        lock, its checkpoint, its writes: exactly once per projection, as alone), sharing
+        the pages of the log: each page is read and decoded once for all of them, and the
+        next one is read ahead. While one projection's writes run in the database, another
+        folds its page. A projection that fails stops only itself: the others still catch
+        up, and then the first failure is raised.
 
-        The next page is read ahead while this one is applied (on a connection of its own,
-        outside the transaction): decoding it overlaps with the database's work on this
-        page's writes. It is only a read of the log after a position; it is used when the
-        next transaction's checkpoints start there, and read again otherwise."""
-        applied = {p.name: 0 for p in projections}
-        ahead: tuple[int, asyncio.Task[list[RecordedEvent]]] | None = None
+        On SQLite, whose database has one writer at a time, their transactions take turns
+        instead of waiting for each other's write lock."""
+        pages = SharedPages(self.store, self.batch_page_size, [p.name for p in projections])
+        turns = None if self.store.is_postgres else asyncio.Lock()
         # The cyclic collector paused while catching up: every page allocates millions of
         # objects (decoded events, folded rows) that reference counting frees, and a full
-        # collection would scan the page held in memory again and again (300,000 events:
+        # collection would scan the pages held in memory again and again (300,000 events:
         # 14 full collections, 3.6 s of 37 s).
         try:
             with paused_garbage_collection():
-                while True:
-                    async with self.store.unit_of_work() as uow:
-                        conn = uow.connection
-                        positions: dict[str, int] = {}
-                        for projection in sorted(projections, key=lambda p: p.name):
-                            await _lock(conn, projection.name)
-                            positions[projection.name] = await read_checkpoint(
-                                conn, projection.name
-                            )
-                        start = min(positions.values())
-                        page = await self._page_after(start, ahead)
-                        ahead = None
-                        if len(page) == self.batch_page_size:
-                            ahead = (page[-1].position, asyncio.create_task(self._read(page)))
-                        parts: list[tuple[Projection, list[RecordedEvent]]] = []
-                        for projection in projections:
-                            own = positions[projection.name]
-                            mine = page if own == start else [r for r in page if r.position > own]
-                            if mine:
-                                parts.append((projection, mine))
-                        await _apply_parts(conn, parts)
-                        for projection, mine in parts:
-                            await write_checkpoint(conn, projection.name, mine[-1].position)
-                            applied[projection.name] += len(mine)
-                    if len(page) < self.batch_page_size:
-                        return applied
+                outcomes = await asyncio.gather(
+                    *(self._catch_up_sharing(p, pages, turns) for p in projections),
+                    return_exceptions=True,
+                )
         finally:
-            if ahead is not None:
-                ahead[1].cancel()
-                with suppress(asyncio.CancelledError, Exception):
-                    await ahead[1]
+            await pages.close()
+        applied: dict[str, int] = {}
+        for projection, outcome in zip(projections, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                raise outcome
+            applied[projection.name] = outcome
+        return applied
 
-    async def _read(self, page: Sequence[RecordedEvent]) -> list[RecordedEvent]:
-        return await self.store.read_all(after=page[-1].position, limit=self.batch_page_size)
+    async def _catch_up_sharing(
+        self, projection: Projection, pages: SharedPages, turns: asyncio.Lock | None
+    ) -> int:
+        """One projection's catch-up on shared pages. The page is taken before the
+        transaction, at the checkpoint as last seen, so that waiting for slower projections
+        holds no lock; in the transaction, after the projection's lock, the checkpoint is
+        read again, and if another instance moved it meanwhile the page is read afresh."""
+        assert isinstance(projection, BatchProjection)
+        applied = 0
+        try:
+            while True:
+                seen = await self._checkpoint(projection.name)
+                page = await pages.after(projection.name, seen)
+                async with turns or nullcontext(), self.store.unit_of_work() as uow:
+                    conn = uow.connection
+                    await _lock(conn, projection.name)
+                    position = await read_checkpoint(conn, projection.name)
+                    if position != seen:
+                        page = await self.store.read_all(after=position, limit=self.batch_page_size)
+                    if page:
+                        await projection.apply_batch(conn, page)
+                        await write_checkpoint(conn, projection.name, page[-1].position)
+                applied += len(page)
+                if len(page) < self.batch_page_size:
+                    return applied
+        finally:
+            await pages.finished(projection.name)
 
-    async def _page_after(
-        self, start: int, ahead: tuple[int, asyncio.Task[list[RecordedEvent]]] | None
-    ) -> list[RecordedEvent]:
-        if ahead is not None:
-            after, task = ahead
-            if after == start:
-                return await task
-            task.cancel()
-            with suppress(asyncio.CancelledError, Exception):
-                await task
-        return await self.store.read_all(after=start, limit=self.batch_page_size)
+    async def _checkpoint(self, name: str) -> int:
+        async with self.store.engine.connect() as conn:
+            return await read_checkpoint(conn, name)
 
     async def follow(self, stop: asyncio.Event | None = None) -> None:
         """Catch up, then apply new events as they are committed, until ``stop`` is set."""
@@ -197,37 +182,6 @@ class ProjectionRunner:
                 applied += len(page)
                 if len(page) < page_size:
                     return applied
-
-
-async def _apply_parts(
-    conn: AsyncConnection, parts: Sequence[tuple[Projection, list[RecordedEvent]]]
-) -> None:
-    """Apply each projection's part of a shared page, in this transaction.
-
-    Staged projections (all of them, or none: the stages of one would otherwise interleave
-    with another's ``apply_batch``) first read what their parts need, one after the other;
-    then each folds its part while the database still runs the previous one's writes (a
-    task on this connection, awaited before the next writes start: one statement at a time,
-    as the connection allows). Every write is awaited before the checkpoints move."""
-    if not all(isinstance(p, StagedProjection) for p, _ in parts):
-        for projection, mine in parts:
-            await projection.apply_batch(conn, mine)  # type: ignore[attr-defined]
-        return
-    staged = [(p, mine, await p.read_page(conn, mine)) for p, mine in parts]  # type: ignore[attr-defined]
-    writing: asyncio.Task[None] | None = None
-    try:
-        for projection, mine, state in staged:
-            projection.fold_page(state, mine)  # type: ignore[attr-defined]
-            if writing is not None:
-                await writing
-            writing = asyncio.create_task(projection.write_page(conn, state))  # type: ignore[attr-defined]
-            await asyncio.sleep(0)  # let it send its first statement before the next fold
-        if writing is not None:
-            await writing
-    finally:
-        if writing is not None and not writing.done():
-            with suppress(BaseException):
-                await writing  # never leave the transaction with a write in flight
 
 
 async def _lock(conn: AsyncConnection, name: str) -> None:

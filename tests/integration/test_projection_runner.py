@@ -134,6 +134,24 @@ async def test_competing_instances_never_apply_an_event_twice(
     assert sum((await read_counts(store)).values()) == 100
 
 
+async def test_competing_instances_of_projections_sharing_pages_apply_each_event_once(
+    counted_store: SqlEventStore,
+) -> None:
+    store = counted_store
+    await append_events(store, {f"s{i}-x": 5 for i in range(20)})
+    instances = [
+        ProjectionRunner(store, [StagedCounts("first"), StagedCounts("second")], batch_page_size=7)
+        for _ in range(3)
+    ]
+
+    results = await asyncio.gather(*(runner.catch_up() for runner in instances))
+
+    assert sum(r["first"] for r in results) == sum(r["second"] for r in results) == 100
+    counts = await read_counts(store)
+    assert sum(n for key, n in counts.items() if key.startswith("first:")) == 100
+    assert sum(n for key, n in counts.items() if key.startswith("second:")) == 100
+
+
 async def test_follow_applies_new_events_as_they_are_committed(
     counted_store: SqlEventStore,
 ) -> None:
@@ -230,7 +248,7 @@ class StagedCounts:
             raise BoomError
 
 
-async def test_staged_projections_overlap_yet_a_failing_write_undoes_the_whole_page(
+async def test_a_failing_projection_holds_back_only_itself_and_undoes_its_own_page(
     counted_store: SqlEventStore,
 ) -> None:
     store = counted_store
@@ -240,14 +258,15 @@ async def test_staged_projections_overlap_yet_a_failing_write_undoes_the_whole_p
     with pytest.raises(BoomError):
         await ProjectionRunner(store, [first, failing], batch_page_size=4).catch_up()
 
-    # The first page (4 events) committed for both; the second page's writes, of the first
-    # projection too, and both checkpoints were rolled back with it.
-    assert await read_counts(store) == {"first:a": 4, "second:a": 4}
+    # The first projection caught up; the failing one kept its first page (4 events) and
+    # nothing of the second: its writes and its checkpoint were rolled back together.
+    assert await read_counts(store) == {"first:a": 5, "first:b": 4, "second:a": 4}
     async with store.engine.connect() as conn:
-        assert await read_checkpoint(conn, "first") == await read_checkpoint(conn, "second") == 4
+        assert await read_checkpoint(conn, "first") == 9
+        assert await read_checkpoint(conn, "second") == 4
     again = [StagedCounts("first"), StagedCounts("second")]
     assert await ProjectionRunner(store, again, batch_page_size=4).catch_up() == {
-        "first": 5,
+        "first": 0,
         "second": 5,
     }
     assert await read_counts(store) == {"first:a": 5, "first:b": 4, "second:a": 5, "second:b": 4}
