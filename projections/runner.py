@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext, suppress
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
@@ -55,6 +55,8 @@ class ProjectionRunner:
     projections: Sequence[Projection]
     page_size: int = PAGE_SIZE
     batch_page_size: int = BATCH_PAGE_SIZE
+    on_page: Callable[[str, int], None] | None = None
+    """Told (projection name, its new checkpoint) after each page it committed: progress."""
 
     def named(self, name: str) -> Projection:
         for projection in self.projections:
@@ -136,6 +138,7 @@ class ProjectionRunner:
                     if page:
                         await projection.apply_batch(conn, page)
                         await write_checkpoint(conn, projection.name, page[-1].position)
+                self._committed(projection, page)
                 applied += len(page)
                 if len(page) < self.batch_page_size:
                     return applied
@@ -179,9 +182,14 @@ class ProjectionRunner:
                             await projection.apply(conn, recorded)
                     if page:
                         await write_checkpoint(conn, projection.name, page[-1].position)
+                self._committed(projection, page)
                 applied += len(page)
                 if len(page) < page_size:
                     return applied
+
+    def _committed(self, projection: Projection, page: Sequence[RecordedEvent]) -> None:
+        if page and self.on_page is not None:
+            self.on_page(projection.name, page[-1].position)
 
 
 async def _lock(conn: AsyncConnection, name: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from adapters.cli.running import console, load_settings, run
@@ -49,8 +50,24 @@ def rebuild(
     async def go() -> dict[str, int]:
         store = await open_migrated_event_store(settings)
         try:
-            with console.status("Rebuilding from the start of the log..."):
-                return await ProjectionRunner(store, all_projections()).rebuild(name)
+            runner = ProjectionRunner(store, all_projections())
+            chosen = [runner.named(name).name] if name else [p.name for p in runner.projections]
+            last = await store.last_position()
+            with Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+            ) as progress:
+                tasks = {n: progress.add_task(f"{n} (log position)", total=last) for n in chosen}
+                runner.on_page = lambda n, position: progress.update(
+                    tasks[n], completed=min(position, last)
+                )
+                applied = await runner.rebuild(name)
+                for task in tasks.values():
+                    progress.update(task, completed=last)
+                return applied
         finally:
             await store.close()
 

@@ -93,6 +93,26 @@ def test_demo_ingests_generated_files_and_is_idempotent(
     assert "3 events" in listed.output
 
 
+def test_projections_rebuild_shows_its_progress_and_ends_level_with_the_log(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    demo = ["demo", "--signals", "60", "--months", "1", "--out", str(tmp_path / "demo")]
+    assert runner.invoke(app, demo, env=env).exit_code == 0
+
+    rebuilt = runner.invoke(app, ["projections", "rebuild"], env=env)
+    status = runner.invoke(app, ["projections", "status"], env=env)
+    unknown = runner.invoke(app, ["projections", "rebuild", "nope"], env=env)
+
+    assert rebuilt.exit_code == 0, rebuilt.output
+    last = re.search(r"the log is at position\s+(\d+)", status.output)
+    assert last, status.output
+    for name in ("audit_trail", "outbox", "report_facts", "referral_queue"):
+        assert re.search(rf"{name} \(log position\).*{last[1]}/{last[1]}", rebuilt.output)
+        assert re.search(rf"{name}\s+│\s+{last[1]} │\s+0 │", status.output), status.output
+    assert unknown.exit_code == 2
+    assert "unknown projection 'nope'" in unknown.output
+
+
 def test_ingest_reports_json_and_exit_codes(env: dict[str, str], tmp_path: Path) -> None:
     from services.partners import WIRE_FIELDS
 

@@ -152,6 +152,31 @@ async def test_competing_instances_of_projections_sharing_pages_apply_each_event
     assert sum(n for key, n in counts.items() if key.startswith("second:")) == 100
 
 
+@pytest.mark.parametrize("together", [True, False], ids=["side by side", "alone"])
+async def test_each_committed_page_is_reported_up_to_the_end_of_the_log(
+    counted_store: SqlEventStore, together: bool
+) -> None:
+    store = counted_store
+    await append_events(store, {"a-1": 10, "b-1": 7})
+    projections: list[Any] = (
+        [StagedCounts("first"), StagedCounts("second")] if together else [CountPerStreamPrefix()]
+    )
+    reported: list[tuple[str, int]] = []
+    runner = ProjectionRunner(
+        store,
+        projections,
+        page_size=5,
+        batch_page_size=5,
+        on_page=lambda name, position: reported.append((name, position)),
+    )
+
+    await runner.rebuild()
+
+    for projection in projections:
+        positions = [p for name, p in reported if name == projection.name]
+        assert positions == [5, 10, 15, 17]
+
+
 async def test_follow_applies_new_events_as_they_are_committed(
     counted_store: SqlEventStore,
 ) -> None:
