@@ -7,7 +7,6 @@ channel (an adapter, so it lives here and not in ``services``) and shows progres
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,18 +16,14 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
     Progress,
     TaskID,
-    TextColumn,
-    TimeElapsedColumn,
 )
 
+from adapters.cli.running import progress_bars
 from adapters.files.ingest_files import IngestSummary, ingest_files
 from events.store import SqlEventStore
 from projections.catalogue import all_projections
-from projections.checkpoints import read_checkpoint
 from projections.runner import ProjectionRunner
 from services.bootstrap import build_signal_intake, open_migrated_event_store
 from services.intake.receive_signals import SignalIntake
@@ -43,8 +38,6 @@ from services.simulation.simulate_year import (
     simulate_year,
 )
 from services.synthetic_partner_files import SyntheticMunicipality, write_month
-
-POLL_SECONDS = 0.2
 
 
 @dataclass
@@ -78,7 +71,7 @@ async def run_demo_year(
     intake = build_signal_intake(settings, store)
     partners = list(intake.partners)
     municipality = SyntheticMunicipality(seed, partners=partners)
-    with _timed(demo, "write"), _progress(console) as progress:
+    with _timed(demo, "write"), progress_bars(console) as progress:
         writing = progress.add_task("Writing partner files", total=len(months))
         for year, month in months:
             folder = out / f"{year:04d}-{month:02d}"
@@ -90,7 +83,7 @@ async def run_demo_year(
     total_bytes = sum(p.stat().st_size for paths in demo.files.values() for p in paths)
     config = settings.config_dir
     projects = load_projects(config)
-    with _timed(demo, "simulate"), _progress(console) as progress:
+    with _timed(demo, "simulate"), progress_bars(console) as progress:
         ingesting = progress.add_task("Ingesting partner files (bytes)", total=total_bytes)
         first_ingest = last_day(*months[0])
         working = progress.add_task(
@@ -160,31 +153,20 @@ def add_summary(total: IngestSummary, part: IngestSummary) -> None:
 async def catch_up_with_progress(
     store: SqlEventStore, console: Console, config_dir: Path
 ) -> dict[str, int]:
-    """Every projection up to date, with a bar that follows their checkpoints."""
+    """Every projection up to date, with a bar that follows each page they commit."""
     projections = all_projections(config_dir)
     last = await store.last_position()
-    with _progress(console) as progress:
+    with progress_bars(console) as progress:
         task = progress.add_task("Projections catching up (events)", total=last * len(projections))
-        running = asyncio.create_task(ProjectionRunner(store, projections).catch_up())
-        while not running.done():
-            await asyncio.wait({running}, timeout=POLL_SECONDS)
-            async with store.engine.connect() as conn:
-                done = [min(await read_checkpoint(conn, p.name), last) for p in projections]
-            progress.update(task, completed=sum(done))
+        done = dict.fromkeys((p.name for p in projections), 0)
+
+        def committed(name: str, position: int) -> None:
+            done[name] = min(position, last)
+            progress.update(task, completed=sum(done.values()))
+
+        applied = await ProjectionRunner(store, projections, on_page=committed).catch_up()
         progress.update(task, completed=last * len(projections))
-        return running.result()
-
-
-@contextmanager
-def _progress(console: Console) -> Iterator[Progress]:
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as progress:
-        yield progress
+        return applied
 
 
 @contextmanager

@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from adapters.cli.running import console, load_settings, run
+from adapters.cli.running import console, load_settings, progress_bars, run
 from projections.catalogue import all_projections
 from projections.checkpoints import read_checkpoint
 from projections.runner import ProjectionRunner
@@ -53,13 +52,7 @@ def rebuild(
             runner = ProjectionRunner(store, all_projections())
             chosen = [runner.named(name).name] if name else [p.name for p in runner.projections]
             last = await store.last_position()
-            with Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=console,
-            ) as progress:
+            with progress_bars() as progress:
                 tasks = {n: progress.add_task(f"{n} (log position)", total=last) for n in chosen}
                 runner.on_page = lambda n, position: progress.update(
                     tasks[n], completed=min(position, last)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from events.errors import StoreNotMigratedError
 from services.bootstrap import configure
@@ -17,6 +19,19 @@ from services.settings import Settings
 T = TypeVar("T")
 console = Console()
 errors = Console(stderr=True, soft_wrap=True)
+
+
+@contextmanager
+def progress_bars(out: Console = console) -> Iterator[Progress]:
+    """Bars for long work: what, how far, done of total, time taken."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=out,
+    ) as progress:
+        yield progress
 
 
 def load_settings() -> Settings:
