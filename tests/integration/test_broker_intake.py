@@ -14,6 +14,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -54,11 +55,10 @@ def registry() -> EventRegistry:
     return catalogue
 
 
-@pytest.fixture
-def topology() -> IntakeTopology:
-    """Names of this test alone; quick retries so that redelivery tests take a second."""
+def own_topology(**limits: Any) -> IntakeTopology:
+    """Names of one test alone; quick retries so that redelivery tests take a second."""
     tag = uuid.uuid4().hex[:10]
-    return IntakeTopology(
+    quick = IntakeTopology(
         signal_stream=f"TEST_{tag.upper()}_SIGNALEN",
         signal_subjects=f"test-{tag}.signalen",
         rejection_stream=f"TEST_{tag.upper()}_AFWIJZINGEN",
@@ -67,6 +67,18 @@ def topology() -> IntakeTopology:
         retry_delays=(0.2,),
         batch_timeout=0.1,
     )
+    return replace(quick, **limits)
+
+
+async def drop_streams(js: JetStreamContext, topology: IntakeTopology) -> None:
+    for name in (topology.signal_stream, topology.rejection_stream):
+        with contextlib.suppress(NotFoundError):
+            await js.delete_stream(name)
+
+
+@pytest.fixture
+def topology() -> IntakeTopology:
+    return own_topology()
 
 
 @pytest.fixture
@@ -75,10 +87,7 @@ async def jetstream(nats_url: str, topology: IntakeTopology) -> AsyncIterator[Je
     try:
         yield client.jetstream()
     finally:
-        js = client.jetstream()
-        for name in (topology.signal_stream, topology.rejection_stream):
-            with contextlib.suppress(NotFoundError):
-                await js.delete_stream(name)
+        await drop_streams(client.jetstream(), topology)
         await client.close()
 
 
@@ -473,17 +482,7 @@ async def test_many_signals_are_recorded_in_batches(
 async def test_a_failing_batch_is_retried_a_bounded_number_of_times_and_kept(
     store: SqlEventStore, nats_url: str, jetstream: JetStreamContext
 ) -> None:
-    tag = uuid.uuid4().hex[:10]
-    topology = IntakeTopology(
-        signal_stream=f"TEST_{tag.upper()}_SIGNALEN",
-        signal_subjects=f"test-{tag}.signalen",
-        rejection_stream=f"TEST_{tag.upper()}_AFWIJZINGEN",
-        rejection_subjects=f"test-{tag}.afwijzingen",
-        durable=f"hub-intake-{tag}",
-        max_deliver=3,
-        retry_delays=(0.1, 0.2),
-        batch_timeout=0.1,
-    )
+    topology = own_topology(max_deliver=3, retry_delays=(0.1, 0.2))
     intake = DatabaseDown(store)
     try:
         async with running(nats_url, intake, topology):
@@ -500,25 +499,13 @@ async def test_a_failing_batch_is_retried_a_bounded_number_of_times_and_kept(
         assert stream.state.messages == 1  # still there for a replay
         assert await store.read_all() == []
     finally:
-        for name in (topology.signal_stream, topology.rejection_stream):
-            with contextlib.suppress(NotFoundError):
-                await jetstream.delete_stream(name)
+        await drop_streams(jetstream, topology)
 
 
 async def test_one_message_that_cannot_be_recorded_does_not_hold_back_its_batch(
     store: SqlEventStore, nats_url: str, jetstream: JetStreamContext
 ) -> None:
-    tag = uuid.uuid4().hex[:10]
-    topology = IntakeTopology(
-        signal_stream=f"TEST_{tag.upper()}_SIGNALEN",
-        signal_subjects=f"test-{tag}.signalen",
-        rejection_stream=f"TEST_{tag.upper()}_AFWIJZINGEN",
-        rejection_subjects=f"test-{tag}.afwijzingen",
-        durable=f"hub-intake-{tag}",
-        max_deliver=2,
-        retry_delays=(0.1,),
-        batch_timeout=0.1,
-    )
+    topology = own_topology(max_deliver=2, retry_delays=(0.1,))
     intake = PoisonedBy(store, poison="W-3")
     try:
         async with running(nats_url, intake, topology, batch_size=16):
@@ -556,9 +543,7 @@ async def test_one_message_that_cannot_be_recorded_does_not_hold_back_its_batch(
         stream = await jetstream.stream_info(topology.signal_stream)
         assert stream.state.messages == 8  # the poison message is kept for a replay
     finally:
-        for name in (topology.signal_stream, topology.rejection_stream):
-            with contextlib.suppress(NotFoundError):
-                await jetstream.delete_stream(name)
+        await drop_streams(jetstream, topology)
 
 
 async def test_the_app_brings_an_existing_consumer_up_to_date(
